@@ -1,0 +1,102 @@
+//! `edgeward`: the one binary. Thin: parses flags and calls the crates.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod policy_cmd;
+
+#[derive(Parser)]
+#[command(name = "edgeward", version, about = "A bring-your-own-cloud edge platform: local AWS-compatible cloud, control plane, edge agent and analysis tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The IAM policy language: simulate, explain and validate.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Evaluate simulation cases; one JSON line per case, then `N passed, N failed`.
+    /// Exit 1 when a case's expected response differs, 2 when input cannot be read.
+    Simulate {
+        /// Case files: a JSON array of cases, or one case object.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Explain the decision for each case: every policy, statement and condition.
+    Explain {
+        /// Case files, as for simulate.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Check a policy document and print the findings. Exit 1 when it has errors.
+    Validate {
+        /// Policy document files (JSON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Which kind of policy the documents are.
+        #[arg(long, value_enum, default_value_t = Kind::Identity)]
+        kind: Kind,
+        /// Size limit in characters, white space excluded (default: the kind's quota).
+        #[arg(long)]
+        size_limit: Option<usize>,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Identity,
+    Resource,
+    Trust,
+    Key,
+    Boundary,
+    Session,
+    Scp,
+    Rcp,
+}
+
+impl From<Kind> for edgeward_policy::PolicyKind {
+    fn from(k: Kind) -> Self {
+        use edgeward_policy::PolicyKind as P;
+        match k {
+            Kind::Identity => P::Identity,
+            Kind::Resource => P::Resource,
+            Kind::Trust => P::Trust,
+            Kind::Key => P::Key,
+            Kind::Boundary => P::Boundary,
+            Kind::Session => P::Session,
+            Kind::Scp => P::Scp,
+            Kind::Rcp => P::Rcp,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Policy(PolicyCommand::Simulate { files }) => policy_cmd::simulate(&files),
+        Command::Policy(PolicyCommand::Explain { files, output }) => {
+            policy_cmd::explain(&files, matches!(output, Output::Json))
+        }
+        Command::Policy(PolicyCommand::Validate { files, kind, size_limit, output }) => {
+            policy_cmd::validate(&files, kind.into(), size_limit, matches!(output, Output::Json))
+        }
+    }
+}

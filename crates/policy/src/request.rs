@@ -1,0 +1,208 @@
+//! The request being authorized, as data: who, what action, which resource, and the
+//! context keys. Time and every other environmental fact come in here: the engine reads
+//! no clock and fills in no key by itself.
+
+use std::collections::HashMap;
+
+use crate::arn::Arn;
+
+/// A context key's value: one string, or several (multi-valued keys such as `aws:TagKeys`).
+/// Typed operators (numeric, date, IP, bool) parse the strings when they compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextValue {
+    Single(String),
+    Multi(Vec<String>),
+}
+
+impl ContextValue {
+    pub fn values(&self) -> &[String] {
+        match self {
+            ContextValue::Single(s) => std::slice::from_ref(s),
+            ContextValue::Multi(v) => v,
+        }
+    }
+}
+
+/// What kind of principal sends the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrincipalKind {
+    /// The account root user (`arn:aws:iam::A:root`).
+    Root,
+    /// An IAM user.
+    User,
+    /// An assumed-role session (`arn:aws:sts::A:assumed-role/Role/session`).
+    RoleSession,
+    /// A federated user session from GetFederationToken.
+    FederatedUser,
+    /// An AWS service principal (`s3.amazonaws.com`).
+    Service,
+    /// An unsigned request.
+    Anonymous,
+    /// Anything else (a web identity or SAML provider, a canonical user id).
+    Other,
+}
+
+/// The principal making the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub arn: String,
+    pub kind: PrincipalKind,
+    pub account: Option<String>,
+    /// For a role session: the role's ARN (with its path when known).
+    pub role_arn: Option<String>,
+}
+
+impl Principal {
+    /// Reads a principal from its ARN or name. Sessions get the role ARN without a path;
+    /// use [`Principal::with_role_arn`] where the path is known.
+    pub fn parse(text: &str) -> Principal {
+        let text = text.trim();
+        if text.is_empty() || text == "*" || text.eq_ignore_ascii_case("anonymous") {
+            return Principal { arn: "*".into(), kind: PrincipalKind::Anonymous, account: None, role_arn: None };
+        }
+        if let Some(arn) = Arn::parse(text) {
+            let account = Some(arn.account.to_string()).filter(|a| !a.is_empty());
+            let (kind, role_arn) = match (arn.service, arn.resource) {
+                ("iam", "root") => (PrincipalKind::Root, None),
+                ("iam", r) if r.starts_with("user/") => (PrincipalKind::User, None),
+                ("sts", r) if r.starts_with("assumed-role/") => {
+                    let role = r["assumed-role/".len()..].split('/').next().unwrap_or("");
+                    let role_arn = format!("arn:{}:iam::{}:role/{}", arn.partition, arn.account, role);
+                    (PrincipalKind::RoleSession, Some(role_arn))
+                }
+                ("sts", r) if r.starts_with("federated-user/") => (PrincipalKind::FederatedUser, None),
+                _ => (PrincipalKind::Other, None),
+            };
+            return Principal { arn: text.to_string(), kind, account, role_arn };
+        }
+        if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+            return Principal {
+                arn: format!("arn:aws:iam::{text}:root"),
+                kind: PrincipalKind::Root,
+                account: Some(text.to_string()),
+                role_arn: None,
+            };
+        }
+        if text.ends_with(".amazonaws.com") || text.ends_with(".amazonaws.com.cn") {
+            return Principal { arn: text.to_string(), kind: PrincipalKind::Service, account: None, role_arn: None };
+        }
+        Principal { arn: text.to_string(), kind: PrincipalKind::Other, account: None, role_arn: None }
+    }
+
+    /// Sets the role ARN of a session (the session ARN does not carry the role's path).
+    pub fn with_role_arn(mut self, role_arn: impl Into<String>) -> Principal {
+        self.role_arn = Some(role_arn.into());
+        self
+    }
+
+    pub fn anonymous() -> Principal {
+        Principal::parse("*")
+    }
+}
+
+/// A request to authorize. Build it once per call; policies are compiled separately and
+/// shared across calls.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub principal: Principal,
+    /// `service:Action` as given.
+    pub action: String,
+    /// Lowercased action, matched against lowercased Action patterns.
+    pub(crate) action_lower: String,
+    /// Resource ARN, or `*` for actions without a resource.
+    pub resource: String,
+    /// The account that owns the resource, when known.
+    pub resource_account: Option<String>,
+    context: HashMap<String, ContextValue>,
+    /// Original spelling of each context key, for traces.
+    key_names: HashMap<String, String>,
+}
+
+impl Request {
+    pub fn builder(principal: &str, action: &str, resource: &str) -> RequestBuilder {
+        RequestBuilder::new(Principal::parse(principal), action, resource)
+    }
+
+    /// A context key's value; `key` is case-insensitive.
+    pub fn get(&self, key: &str) -> Option<&ContextValue> {
+        if let Some(v) = self.context.get(key) {
+            return Some(v);
+        }
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.context.get(&key.to_ascii_lowercase());
+        }
+        None
+    }
+
+    /// The value of a policy variable: single-valued context keys only.
+    pub(crate) fn variable(&self, key_lower: &str) -> Option<&str> {
+        match self.context.get(key_lower)? {
+            ContextValue::Single(s) => Some(s),
+            ContextValue::Multi(v) if v.len() == 1 => Some(&v[0]),
+            ContextValue::Multi(_) => None,
+        }
+    }
+
+    /// Context keys with their original spelling.
+    pub fn context(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
+        self.context.iter().map(|(k, v)| (self.key_names.get(k).map(String::as_str).unwrap_or(k), v))
+    }
+
+    /// True when the principal's account owns the resource.
+    pub fn is_same_account(&self) -> bool {
+        match (&self.principal.account, &self.resource_account) {
+            (Some(p), Some(r)) => p == r,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+}
+
+/// Builds a [`Request`].
+#[derive(Debug, Clone)]
+pub struct RequestBuilder {
+    req: Request,
+}
+
+impl RequestBuilder {
+    pub fn new(principal: Principal, action: &str, resource: &str) -> RequestBuilder {
+        let resource_account = Arn::parse(resource).map(|a| a.account.to_string()).filter(|a| !a.is_empty());
+        RequestBuilder {
+            req: Request {
+                principal,
+                action: action.to_string(),
+                action_lower: action.to_ascii_lowercase(),
+                resource: resource.to_string(),
+                resource_account,
+                context: HashMap::new(),
+                key_names: HashMap::new(),
+            },
+        }
+    }
+
+    pub fn resource_account(mut self, account: &str) -> Self {
+        self.req.resource_account = Some(account.to_string()).filter(|a| !a.is_empty());
+        self
+    }
+
+    pub fn context(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.insert(key, ContextValue::Single(value.into()));
+        self
+    }
+
+    pub fn context_multi<I: IntoIterator<Item = S>, S: Into<String>>(mut self, key: &str, values: I) -> Self {
+        self.insert(key, ContextValue::Multi(values.into_iter().map(Into::into).collect()));
+        self
+    }
+
+    pub fn insert(&mut self, key: &str, value: ContextValue) {
+        let lower = key.to_ascii_lowercase();
+        self.req.key_names.insert(lower.clone(), key.to_string());
+        self.req.context.insert(lower, value);
+    }
+
+    pub fn build(self) -> Request {
+        self.req
+    }
+}
