@@ -765,10 +765,28 @@ function genResourcePolicy(rng, sc) {
   for (let j = 0; j < k; j++) {
     const effect = rng.chance(0.22) ? 'Deny' : 'Allow'
     const st = statement(rng, sc, 'resource', { effect })
-    // trust policies and key policies have no meaningful NotResource/Resource ARN beyond "*"
-    sts.push(st)
+    sts.push(sc.service === 'sts' ? trustify(rng, sc, st) : st)
   }
   return policy(rng, sts)
+}
+
+/**
+ * Role trust policies (IAM docs): no Resource/NotResource (the policy applies to the
+ * role itself), only STS actions, no NotPrincipal.
+ */
+function trustify(rng, sc, st) {
+  const out = {}
+  if (st.Sid) out.Sid = st.Sid
+  out.Effect = st.Effect
+  out.Principal = st.Principal ?? principalVariants(rng, sc, false)
+  const relevant = rng.chance(0.8)
+  const same = [sc.action, `sts:${sc.action.split(':')[1].slice(0, 6)}*`, 'sts:*']
+  const other = ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity', 'sts:AssumeRoleWithWebIdentity'].filter((a) => a !== sc.action)
+  const acts = [relevant ? rng.pick(same) : rng.pick(other)]
+  if (rng.chance(0.3)) acts.push(rng.pick(other))
+  out.Action = acts.length === 1 ? acts[0] : [...new Set(acts)]
+  if (st.Condition) out.Condition = st.Condition
+  return out
 }
 
 function genBoundary(rng, sc) {

@@ -2,7 +2,10 @@
 // Differential oracle runner: edgeward `policy simulate` vs @cloud-copilot/iam-simulate.
 //
 //   node run.mjs --cases N --seed S --edgeward PATH/TO/edgeward [--keep DIR]
-//                [--chunk 5000] [--show 5] [--oracle-only] [--start I]
+//                [--chunk 5000] [--show 5] [--oracle-only] [--start I] [--dump FILE]
+//
+// --dump writes one line per unexplained case: {name, iamSimulate, edgeward}; then
+// `node minimize.mjs --edgeward PATH --seed S --index I` shrinks one of them.
 //
 // iam-simulate (AGPL-3.0) is only *run* here, as a pinned npm tool in this folder's own
 // package.json; none of its code or test data is copied into edgeward.
@@ -287,6 +290,7 @@ function parseArgs(argv) {
     else if (f === '--show') a.show = Number(v())
     else if (f === '--start') a.start = Number(v())
     else if (f === '--oracle-only') a.oracleOnly = true
+    else if (f === '--dump') a.dump = resolve(v())
     else if (f === '-h' || f === '--help') a.help = true
     else throw new Error(`unknown argument ${f}`)
   }
@@ -298,7 +302,7 @@ const pct = (n, d) => (d ? ((100 * n) / d).toFixed(1) : '0.0') + '%'
 async function main() {
   const args = parseArgs(process.argv.slice(2))
   if (args.help || (!args.edgeward && !args.oracleOnly)) {
-    console.error('usage: node run.mjs --cases N --seed S --edgeward PATH [--keep DIR] [--chunk 5000] [--show 5] [--start I] | --oracle-only')
+    console.error('usage: node run.mjs --cases N --seed S --edgeward PATH [--keep DIR] [--chunk 5000] [--show 5] [--start I] [--dump FILE] | --oracle-only')
     process.exit(args.help ? 0 : 2)
   }
   const deviations = JSON.parse(readFileSync(join(HERE, 'deviations.json'), 'utf8')).deviations
@@ -402,6 +406,8 @@ async function main() {
     console.log(JSON.stringify(u.c, null, 2))
     console.log(`edgeward: ${JSON.stringify(u.e)}`)
   }
+  if (args.dump)
+    writeFileSync(args.dump, [...unexplained, ...missing].map((u) => JSON.stringify({ name: u.c.name, iamSimulate: u.sim, edgeward: u.e.decision ?? `error: ${u.e.error}` })).join('\n') + '\n')
   const nUnexplained = unexplained.length + missing.length
   console.log(`\ndifferential: ${accepted.length} cases, ${agree} agree, ${documented} documented deviations, ${nUnexplained} unexplained`)
   return nUnexplained > 0 ? 1 : 0

@@ -29,6 +29,10 @@ enum PolicyCommand {
         /// Case files: a JSON array of cases, or one case object.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Evaluate every compiled case this many more times and print the evaluation time
+        /// per case to stderr (parsing and compiling excluded): for benchmark scripts.
+        #[arg(long, default_value_t = 0)]
+        repeat: u32,
     },
     /// Explain the decision for each case: every policy, statement and condition.
     Explain {
@@ -91,7 +95,7 @@ impl From<Kind> for edgeward_policy::PolicyKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Policy(PolicyCommand::Simulate { files }) => policy_cmd::simulate(&files),
+        Command::Policy(PolicyCommand::Simulate { files, repeat }) => policy_cmd::simulate(&files, repeat),
         Command::Policy(PolicyCommand::Explain { files, output }) => {
             policy_cmd::explain(&files, matches!(output, Output::Json))
         }

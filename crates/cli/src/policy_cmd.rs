@@ -29,7 +29,8 @@ fn read_cases(path: &Path) -> Result<Vec<(String, Result<Case, String>)>, String
         .collect())
 }
 
-pub fn simulate(files: &[PathBuf]) -> ExitCode {
+pub fn simulate(files: &[PathBuf], repeat: u32) -> ExitCode {
+    let mut timed = Vec::new();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let (mut passed, mut failed, mut unchecked, mut unreadable) = (0usize, 0usize, 0usize, 0usize);
@@ -57,6 +58,9 @@ pub fn simulate(files: &[PathBuf]) -> ExitCode {
                 }
             };
             let decision = evaluate(&compiled.request, &compiled.policy_set());
+            if repeat > 0 {
+                timed.push(compiled);
+            }
             let matched = expected.map(|e| e == decision);
             match matched {
                 Some(true) => passed += 1,
@@ -73,6 +77,19 @@ pub fn simulate(files: &[PathBuf]) -> ExitCode {
                 matched.map_or("null".to_string(), |m| m.to_string()),
             );
         }
+    }
+    if repeat > 0 && !timed.is_empty() {
+        let sets: Vec<_> = timed.iter().map(|c| c.policy_set()).collect();
+        let start = std::time::Instant::now();
+        let mut allowed = 0usize;
+        for _ in 0..repeat {
+            for (c, set) in timed.iter().zip(&sets) {
+                allowed += usize::from(evaluate(&c.request, set).is_allowed());
+            }
+        }
+        let evals = timed.len() as f64 * f64::from(repeat);
+        let ns = start.elapsed().as_nanos() as f64 / evals;
+        eprintln!("timing: {} cases x {repeat} rounds, {ns:.0} ns per evaluation (parse and compile excluded; {allowed} allowed)", timed.len());
     }
     let mut closing = format!("{passed} passed, {failed} failed");
     if unchecked > 0 {
