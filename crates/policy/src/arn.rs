@@ -1,6 +1,8 @@
-//! Amazon Resource Names: `arn:partition:service:region:account:resource`, and ARN
-//! patterns matched segment by segment (a wildcard never crosses the `:` between the
-//! first five segments; inside the resource segment it may cross `/` and `:`).
+//! Amazon Resource Names (`arn:partition:service:region:account:resource`) and ARN
+//! patterns. Per the IAM Resource element documentation, wildcards work within a segment,
+//! and "if the * wildcard is the last character of a resource ARN segment, it can expand to
+//! match beyond the colon boundaries"; a `*` elsewhere in one of the first five segments
+//! stays inside it. In the resource part (after the fifth colon) `*` matches anything.
 
 use crate::pattern::{Pattern, Token};
 use crate::request::Request;
@@ -33,57 +35,41 @@ impl<'a> Arn<'a> {
     }
 }
 
-/// An ARN pattern: six segment patterns, or one pattern over the whole text when the
-/// text is not ARN-shaped (`*`, or something validation would reject).
+/// An ARN pattern: the compiled text with each `*` marked as crossing colons or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ArnPattern {
-    /// Up to six segments; they must meet as many segments of the text (split into at most
-    /// six, the last keeping its colons), so a short pattern never stretches across.
-    Segments(Vec<Pattern>),
-    Whole(Pattern),
-}
+pub(crate) struct ArnPattern(Pattern);
 
 impl ArnPattern {
-    /// Splits a compiled pattern at the literal colons of its first five segments.
     pub(crate) fn from_pattern(whole: Pattern) -> ArnPattern {
         let starts_arn = matches!(whole.tokens().first(), Some(Token::Lit(l)) if l.starts_with("arn:"));
         if !starts_arn {
-            return ArnPattern::Whole(whole);
+            return ArnPattern(whole);
         }
-        let mut segments: Vec<Vec<Token>> = vec![Vec::new()];
-        for token in whole.tokens() {
+        let tokens = whole.tokens();
+        let mut out = Vec::with_capacity(tokens.len());
+        let mut colons = 0usize;
+        for (i, token) in tokens.iter().enumerate() {
             match token {
-                Token::Lit(l) if segments.len() < 6 => {
-                    let mut rest = l.as_str();
-                    while let Some(i) = rest.find(':').filter(|_| segments.len() < 6) {
-                        if i > 0 {
-                            segments.last_mut().unwrap().push(Token::Lit(rest[..i].to_string()));
-                        }
-                        segments.push(Vec::new());
-                        rest = &rest[i + 1..];
-                    }
-                    if !rest.is_empty() {
-                        segments.last_mut().unwrap().push(Token::Lit(rest.to_string()));
-                    }
+                Token::Lit(l) => {
+                    colons += l.matches(':').count();
+                    out.push(token.clone());
                 }
-                other => segments.last_mut().unwrap().push(other.clone()),
+                Token::Star if colons < 5 => {
+                    let ends_segment = match tokens.get(i + 1) {
+                        None => true,
+                        Some(Token::Lit(next)) => next.starts_with(':'),
+                        Some(_) => false,
+                    };
+                    out.push(if ends_segment { Token::Star } else { Token::SegmentStar });
+                }
+                other => out.push(other.clone()),
             }
         }
-        ArnPattern::Segments(segments.into_iter().map(Pattern::from_tokens).collect())
+        ArnPattern(Pattern::from_tokens(out))
     }
 
     pub(crate) fn matches(&self, text: &str, req: &Request) -> bool {
-        match self {
-            ArnPattern::Whole(p) => p.matches(text, req, false),
-            ArnPattern::Segments(segs) => {
-                let mut parts = text.splitn(6, ':');
-                let all = segs.iter().all(|seg| match parts.next() {
-                    Some(part) => seg.matches(part, req, false),
-                    None => false,
-                });
-                all && parts.next().is_none()
-            }
-        }
+        self.0.matches(text, req, false)
     }
 }
 
@@ -97,14 +83,20 @@ mod tests {
     }
 
     #[test]
-    fn segments_do_not_cross() {
+    fn segment_wildcards() {
         let req = Request::builder("arn:aws:iam::111111111111:user/a", "s3:GetObject", "*").build();
         assert!(pat("arn:aws:s3:::bucket/*").matches("arn:aws:s3:::bucket/a/b:c", &req));
         assert!(!pat("arn:aws:s3:::bucket/*").matches("arn:aws:s3:::bucket2/a", &req));
         assert!(pat("arn:aws:sqs:*:111111111111:*").matches("arn:aws:sqs:us-east-1:111111111111:q", &req));
-        // A star in the region segment cannot swallow the account separator.
-        assert!(!pat("arn:aws:sqs:*:q").matches("arn:aws:sqs:us-east-1:111111111111:q", &req));
-        assert!(!pat("arn:aws:*").matches("arn:aws:s3:::bucket", &req));
+        // A star that ends its segment may expand beyond the colons (IAM Resource element doc)…
+        assert!(pat("arn:aws:sqs:*:q").matches("arn:aws:sqs:us-east-1:111111111111:q", &req));
+        assert!(pat("arn:aws:*").matches("arn:aws:s3:::bucket", &req));
+        assert!(pat("arn:aws:secretsmanager:us-east-1:*:edgeward/*")
+            .matches("arn:aws:secretsmanager:us-east-1:222222222222:secret:edgeward/x", &req));
+        // …one inside a segment stays inside it.
+        assert!(!pat("arn:aws:sqs:us-*1:q").matches("arn:aws:sqs:us-east-1:111111111111:q", &req));
+        assert!(pat("arn:aws:sqs:us-*-1:111111111111:q").matches("arn:aws:sqs:us-east-1:111111111111:q", &req));
+        assert!(!pat("arn:aws:sqs:*t:111111111111:q").matches("arn:aws:sqs:us-east:1:111111111111:q", &req));
         assert!(pat("*").matches("arn:aws:s3:::bucket", &req));
         assert!(pat("arn:aws:iam::*:role/edgeward-edge-*").matches("arn:aws:iam::222222222222:role/edgeward-edge-x", &req));
     }

@@ -137,11 +137,12 @@ type Trace = Option<Vec<PolicyTrace>>;
 fn run(req: &Request, set: &PolicySet<'_>, trace: &mut Trace) -> Decision {
     let tracing = trace.is_some();
     let mut deny = false;
+    let has_boundary = !set.permission_boundaries.is_empty();
     // Explicit denies first: any one ends the evaluation (on the fast path).
     let all = |role: PolicyRole, level: Option<usize>, policies: &[&Policy], trace: &mut Trace| -> Outcome {
         let mut out = Outcome::default();
         for p in policies {
-            out.merge(policy_outcome(p, role, level, req, trace));
+            out.merge(policy_outcome(p, role, level, req, has_boundary, trace));
         }
         out
     };
@@ -151,7 +152,7 @@ fn run(req: &Request, set: &PolicySet<'_>, trace: &mut Trace) -> Decision {
         return Decision::ExplicitlyDenied;
     }
     let resource = match set.resource {
-        Some(p) => policy_outcome(p, PolicyRole::Resource, None, req, trace),
+        Some(p) => policy_outcome(p, PolicyRole::Resource, None, req, has_boundary, trace),
         None => Outcome::default(),
     };
     deny |= resource.deny;
@@ -211,7 +212,14 @@ fn run(req: &Request, set: &PolicySet<'_>, trace: &mut Trace) -> Decision {
     }
 }
 
-fn policy_outcome(p: &Policy, role: PolicyRole, level: Option<usize>, req: &Request, trace: &mut Trace) -> Outcome {
+fn policy_outcome(
+    p: &Policy,
+    role: PolicyRole,
+    level: Option<usize>,
+    req: &Request,
+    has_boundary: bool,
+    trace: &mut Trace,
+) -> Outcome {
     let mut out = Outcome::default();
     let is_resource = role == PolicyRole::Resource;
     match trace {
@@ -221,7 +229,7 @@ fn policy_outcome(p: &Policy, role: PolicyRole, level: Option<usize>, req: &Requ
                 if !action_matches(st, req) || !resource_matches(st, req) {
                     continue;
                 }
-                let grant = if is_resource { principal_grant(st, req) } else { Grant::Principal };
+                let grant = if is_resource { principal_grant(st, req, has_boundary) } else { Grant::Principal };
                 if grant == Grant::None || !st.conditions.iter().all(|c| c.evaluate(req)) {
                     continue;
                 }
@@ -233,7 +241,7 @@ fn policy_outcome(p: &Policy, role: PolicyRole, level: Option<usize>, req: &Requ
             for (index, st) in p.statements.iter().enumerate() {
                 let action = action_matches(st, req);
                 let resource = resource_matches(st, req);
-                let grant = if is_resource { principal_grant(st, req) } else { Grant::Principal };
+                let grant = if is_resource { principal_grant(st, req, has_boundary) } else { Grant::Principal };
                 let conditions: Vec<ConditionTrace> = st
                     .conditions
                     .iter()
@@ -304,7 +312,7 @@ fn resource_matches(st: &Statement, req: &Request) -> bool {
 }
 
 /// What the statement's Principal or NotPrincipal grants the caller.
-fn principal_grant(st: &Statement, req: &Request) -> Grant {
+fn principal_grant(st: &Statement, req: &Request, has_boundary: bool) -> Grant {
     let Some(block) = &st.principal else {
         // Identity-style statements have no principal; resource policies always have one.
         return Grant::Principal;
@@ -316,7 +324,9 @@ fn principal_grant(st: &Statement, req: &Request) -> Grant {
     let excluded = match st.effect {
         // With Deny, AWS may check the account, then the role or user, then the session:
         // a principal escapes only when every level of its identity is listed.
-        Effect::Deny => every_level_listed(block, req),
+        // And "NotPrincipal with Deny will always deny any IAM principal that has a
+        // permissions boundary policy attached, regardless of the values specified".
+        Effect::Deny => !has_boundary && every_level_listed(block, req),
         Effect::Allow => positive_grant(block, req) != Grant::None,
     };
     if excluded {

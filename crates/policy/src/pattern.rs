@@ -16,6 +16,9 @@ pub(crate) enum Token {
     Star,
     /// `?`: exactly one character.
     Question,
+    /// `*` inside one of an ARN's first five segments, not at the segment's end: any run of
+    /// characters other than `:`.
+    SegmentStar,
     /// `${key}` or `${key, 'default'}`; `key` is stored lowercased.
     Var { key: String, default: Option<String> },
 }
@@ -156,7 +159,7 @@ fn to_text(tokens: &[Token]) -> String {
     for t in tokens {
         match t {
             Token::Lit(l) => s.push_str(l),
-            Token::Star => s.push('*'),
+            Token::Star | Token::SegmentStar => s.push('*'),
             Token::Question => s.push('?'),
             Token::Var { .. } => {}
         }
@@ -193,6 +196,9 @@ fn parse_variable(inner: &str) -> Result<(String, Option<String>), BadVariable> 
 /// Wildcard match of resolved tokens against text (no variables left).
 /// Iterative with single-star backtracking: linear in practice, never exponential.
 pub(crate) fn glob(tokens: &[Token], text: &str) -> bool {
+    if tokens.contains(&Token::SegmentStar) {
+        return glob_sets(tokens, text);
+    }
     // Fast paths for the common shapes.
     match tokens {
         [] => return text.is_empty(),
@@ -226,7 +232,7 @@ pub(crate) fn glob(tokens: &[Token], text: &str) -> bool {
                         continue;
                     }
                 }
-                Token::Var { .. } => return false,
+                Token::Var { .. } | Token::SegmentStar => return false,
             }
         } else if pos == text.len() {
             return true;
@@ -243,6 +249,55 @@ pub(crate) fn glob(tokens: &[Token], text: &str) -> bool {
             None => return false,
         }
     }
+}
+
+/// Wildcard match by the set of reachable text positions, token by token: handles stars
+/// that may not cross `:` beside ones that may. O(tokens × text length).
+fn glob_sets(tokens: &[Token], text: &str) -> bool {
+    let n = text.len();
+    let mut cur = vec![false; n + 1];
+    let mut next = vec![false; n + 1];
+    cur[0] = true;
+    for token in tokens {
+        next.iter_mut().for_each(|b| *b = false);
+        match token {
+            Token::Lit(l) => {
+                for p in (0..=n).filter(|&p| cur[p]) {
+                    if text[p..].starts_with(l.as_str()) {
+                        next[p + l.len()] = true;
+                    }
+                }
+            }
+            Token::Question => {
+                for p in (0..n).filter(|&p| cur[p]) {
+                    if let Some(c) = text[p..].chars().next() {
+                        next[p + c.len_utf8()] = true;
+                    }
+                }
+            }
+            Token::Star | Token::SegmentStar => {
+                let stop_at_colon = *token == Token::SegmentStar;
+                let mut reach = false;
+                for p in 0..=n {
+                    if cur[p] {
+                        reach = true;
+                    }
+                    if reach && text.is_char_boundary(p) {
+                        next[p] = true;
+                    }
+                    if stop_at_colon && text.as_bytes().get(p) == Some(&b':') {
+                        reach = false;
+                    }
+                }
+            }
+            Token::Var { .. } => return false,
+        }
+        std::mem::swap(&mut cur, &mut next);
+        if !cur.iter().any(|&b| b) {
+            return false;
+        }
+    }
+    cur[n]
 }
 
 #[cfg(test)]

@@ -381,7 +381,7 @@ impl Checker {
             }
             Some(Value::Array(items)) => {
                 if items.is_empty() {
-                    self.error("Statement", "Policy document must contain at least one statement");
+                    self.warning("Statement", "The policy has no statements: it allows nothing");
                 }
                 items.iter().enumerate().map(|(i, v)| (format!("Statement[{i}]"), v)).collect()
             }

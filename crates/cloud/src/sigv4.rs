@@ -1,0 +1,1 @@
+//! SigV4 request verification (placeholder until the module lands).
