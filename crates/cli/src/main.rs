@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod cloud_cmd;
 mod policy_cmd;
 
 #[derive(Parser)]
@@ -19,6 +20,47 @@ enum Command {
     /// The IAM policy language: simulate, explain and validate.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The local AWS-compatible cloud.
+    #[command(subcommand)]
+    Cloud(CloudCommand),
+}
+
+#[derive(Subcommand)]
+enum CloudCommand {
+    /// Serve the cloud: SigV4 and IAM policy evaluation on every call, durable state and trail.
+    Serve {
+        /// Where state, keys and the trail live (default: the user's data directory).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long, default_value = "127.0.0.1:4566")]
+        listen: std::net::SocketAddr,
+        /// Accounts to create (comma-separated 12-digit ids); later starts may add more.
+        #[arg(long, value_delimiter = ',', default_value = "111111111111,222222222222")]
+        accounts: Vec<String>,
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+    },
+    /// Print an account's root credentials for other tools.
+    Credentials {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_enum, default_value_t = CredFormat::Env)]
+        format: CredFormat,
+        /// The endpoint to print with the env and aws-config formats.
+        #[arg(long, default_value = "http://127.0.0.1:4566")]
+        endpoint: String,
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CredFormat {
+    Env,
+    Json,
+    AwsConfig,
 }
 
 #[derive(Subcommand)]
@@ -95,6 +137,12 @@ impl From<Kind> for edgeward_policy::PolicyKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Cloud(CloudCommand::Serve { data_dir, listen, accounts, region }) => {
+            cloud_cmd::serve(data_dir, listen, accounts, region)
+        }
+        Command::Cloud(CloudCommand::Credentials { data_dir, account, format, endpoint, region }) => {
+            cloud_cmd::credentials(data_dir, &account, format, &endpoint, &region)
+        }
         Command::Policy(PolicyCommand::Simulate { files, repeat }) => policy_cmd::simulate(&files, repeat),
         Command::Policy(PolicyCommand::Explain { files, output }) => {
             policy_cmd::explain(&files, matches!(output, Output::Json))

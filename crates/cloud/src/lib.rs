@@ -2,5 +2,199 @@
 //! transport-free, with the wire mapping beside it) and the shared parts every call goes
 //! through — `sigv4` (authentication), `protocol` (the only code that knows wire formats),
 //! `authz` (the one decision point), `store` (durability) and `trail` (the audit record).
+//!
+//! Start reading at `http.rs` (the path of a request), then `authz.rs` and `store.rs`.
 
+pub mod authz;
+pub mod call;
+pub mod error;
+pub mod http;
+pub mod iam;
+pub mod identity;
+pub mod ids;
+pub mod protocol;
 pub mod sigv4;
+pub mod state;
+pub mod store;
+pub mod sts;
+pub mod time;
+pub mod trail;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde::{Deserialize, Serialize};
+
+use crate::state::{Account, AccessKey, KeyOwner, State};
+use crate::store::{Batch, Store};
+
+/// How to start the cloud.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub accounts: Vec<String>,
+    pub region: String,
+}
+
+impl Config {
+    /// The user's data directory for edgeward (`$XDG_DATA_HOME/edgeward/cloud` or
+    /// `~/.local/share/edgeward/cloud`).
+    pub fn default_data_dir() -> PathBuf {
+        if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+            return PathBuf::from(x).join("edgeward/cloud");
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        home.join(".local/share/edgeward/cloud")
+    }
+}
+
+#[derive(Debug)]
+pub struct CloudError(pub String);
+
+impl std::fmt::Display for CloudError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CloudError {}
+
+/// One account's root credentials as written to `root-credentials.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RootCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+pub const ROOT_CREDENTIALS_FILE: &str = "root-credentials.json";
+
+/// The running cloud: its store and the state it serves from memory.
+pub struct Cloud {
+    pub config: Config,
+    pub store: Store,
+    state: RwLock<State>,
+}
+
+impl Cloud {
+    /// Opens (or creates) the data directory, loads the state, creates missing accounts
+    /// with their root keys and writes `root-credentials.json` (mode 0600).
+    pub async fn open(config: Config) -> Result<Arc<Cloud>, CloudError> {
+        for a in &config.accounts {
+            if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(CloudError(format!("account id {a:?} must be 12 digits")));
+            }
+        }
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| CloudError(format!("cannot create the data directory {}: {e}", config.data_dir.display())))?;
+        let store = Store::open(&config.data_dir.join("edgeward.redb"))
+            .map_err(|e| CloudError(format!("cannot open the store in {}: {e}", config.data_dir.display())))?;
+        let state = State::load(&store).map_err(|e| CloudError(e.to_string()))?;
+        let cloud = Arc::new(Cloud { config, store, state: RwLock::new(state) });
+        cloud.ensure_accounts().await?;
+        Ok(cloud)
+    }
+
+    pub fn read_state(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write_state(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn ensure_accounts(&self) -> Result<(), CloudError> {
+        let mut batch = Batch::default();
+        {
+            let mut st = self.write_state();
+            let now = crate::time::now_secs();
+            for id in &self.config.accounts {
+                if st.accounts.contains_key(id) {
+                    continue;
+                }
+                let key = AccessKey {
+                    id: crate::ids::aws_id("AKIA"),
+                    secret: crate::ids::secret_key(),
+                    owner: KeyOwner::Root { account: id.clone() },
+                    status: "Active".into(),
+                    created: now,
+                    last_used: None,
+                };
+                let account = Account { id: id.clone(), root_key: key.id.clone(), created: now };
+                state::put(&mut batch, state::access_key_key(&key.id), &key);
+                state::put(&mut batch, state::account_key(id), &account);
+                st.keys.insert(key.id.clone(), key);
+                st.accounts.insert(id.clone(), account);
+                st.iam.entry(id.clone()).or_default();
+            }
+        }
+        self.store.commit(batch).await.map_err(|e| CloudError(e.to_string()))?;
+        write_root_credentials(&self.config.data_dir, &self.root_credentials())
+    }
+
+    /// Every account's root credentials.
+    pub fn root_credentials(&self) -> BTreeMap<String, RootCredentials> {
+        let st = self.read_state();
+        st.accounts
+            .values()
+            .filter_map(|a| {
+                let k = st.keys.get(&a.root_key)?;
+                Some((a.id.clone(), RootCredentials { access_key_id: k.id.clone(), secret_access_key: k.secret.clone() }))
+            })
+            .collect()
+    }
+}
+
+fn write_root_credentials(dir: &Path, creds: &BTreeMap<String, RootCredentials>) -> Result<(), CloudError> {
+    let path = dir.join(ROOT_CREDENTIALS_FILE);
+    let tmp = dir.join(format!("{ROOT_CREDENTIALS_FILE}.tmp"));
+    let text = serde_json::to_string_pretty(creds).map_err(|e| CloudError(e.to_string()))?;
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        }
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| CloudError(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Reads `root-credentials.json` from a data directory.
+pub fn read_root_credentials(dir: &Path) -> Result<BTreeMap<String, RootCredentials>, CloudError> {
+    let path = dir.join(ROOT_CREDENTIALS_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| CloudError(format!("cannot read {}: {e} (has `edgeward cloud serve` run with this --data-dir?)", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| CloudError(format!("{} is not valid: {e}", path.display())))
+}
+
+/// Starts the cloud and serves until the process ends.
+pub async fn run(config: Config) -> Result<(), CloudError> {
+    let listen = config.listen;
+    let data_dir = config.data_dir.clone();
+    let cloud = Cloud::open(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| CloudError(format!("cannot listen on {listen}: {e}")))?;
+    let accounts: Vec<String> = cloud.read_state().accounts.keys().cloned().collect();
+    tracing::info!(
+        "edgeward cloud listening on http://{} (data in {}, accounts {}, region {})",
+        listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        data_dir.display(),
+        accounts.join(","),
+        cloud.config.region
+    );
+    http::serve(cloud, listener).await.map_err(|e| CloudError(format!("the listener failed: {e}")))
+}

@@ -22,7 +22,8 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
 /// basic `20200101T120000Z`) or epoch seconds (`1577836800`, possibly fractional).
 pub(crate) fn parse_date(text: &str) -> Option<i128> {
     let t = text.trim();
-    if t.is_empty() {
+    // Every accepted form is ASCII; checking first keeps the slicing below on char boundaries.
+    if t.is_empty() || !t.is_ascii() {
         return None;
     }
     if t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') && !t[1..].contains('-') {
@@ -48,11 +49,16 @@ fn parse_ymd(date: &str) -> Option<(i64, u32, u32)> {
     let digits = |s: &str| -> Option<i64> {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
     };
+    // ISO 8601 years have four digits; anything longer is not a date (and would overflow).
     if date.len() == 8 && !date.contains('-') {
         return Some((digits(&date[..4])?, digits(&date[4..6])? as u32, digits(&date[6..])? as u32));
     }
     let mut it = date.split('-');
-    let y = digits(it.next()?)?;
+    let year = it.next()?;
+    if year.len() != 4 {
+        return None;
+    }
+    let y = digits(year)?;
     let m = it.next().map(digits).unwrap_or(Some(1))? as u32;
     let d = it.next().map(digits).unwrap_or(Some(1))? as u32;
     if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {

@@ -184,7 +184,7 @@ fn wildcarded(rng: &mut Rng, s: String) -> String {
     match rng.below(6) {
         0 => format!("{s}*"),
         1 => format!("*{s}"),
-        2 if s.len() > 2 => {
+        2 if s.len() > 2 && !s.contains("${") => {
             let mut c: Vec<char> = s.chars().collect();
             let i = rng.below(c.len());
             c[i] = '?';
@@ -317,6 +317,10 @@ fn condition(rng: &mut Rng, variables: bool) -> (String, Value) {
         match family {
             "string" => {
                 let mut s = rng.pick(&["alice", "team-a", "home/", "", "ü文", "a*b?c", "x${y"]).to_string();
+                if variables && s.contains("${") {
+                    // An unclosed `${` is an invalid variable in 2012-10-17.
+                    s = "x${$}y".into();
+                }
                 if variables && rng.chance(40) {
                     s = format!("{s}{}", rng.pick(&VARIABLES));
                 } else if !variables && rng.chance(10) {
@@ -619,6 +623,13 @@ fn hostile_inputs_never_panic() {
             "\"-99999999999999999\"",
             "\"aaa\u{e9}bbb\"",
             "\"20\u{e9}0101\"",
+            "\"20200001\"",
+            "\"20200001T000000Z\"",
+            "\"20201301T000000Z\"",
+            "\"20200132T000000Z\"",
+            "\"20201301\"",
+            "\"2020-00-01\"",
+            "\"2020-4294967297-01\"",
             "\"2020-01-01T1\u{e9}\"",
             "\"2020-01-01T12:00:00+\u{e9}\"",
             "\"2020-01-01T\"",
@@ -731,4 +742,42 @@ fn evaluate_and_explain_agree() {
     }
     // The generator reaches every decision.
     assert_eq!(decisions.len(), 3, "decisions reached: {decisions:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Regressions found by the properties above and by the fuzz target, kept as plain cases.
+
+/// Typed request values reach the same parsers as policy values: never a panic.
+#[test]
+fn hostile_request_values_never_panic() {
+    let policy = Policy::parse(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{
+            "DateLessThanIfExists":{"aws:CurrentTime":"2030-01-01"},"NumericLessThanIfExists":{"aws:MultiFactorAuthAge":"3600"},
+            "IpAddressIfExists":{"aws:SourceIp":"10.0.0.0/8"},"BinaryEqualsIfExists":{"aws:x":"aGVsbG8="},
+            "ArnLikeIfExists":{"aws:SourceArn":"arn:aws:s3:::*"}}}}"#,
+        ParseOptions::new(PolicyKind::Identity),
+    )
+    .unwrap();
+    let set = PolicySet { identity: vec![&policy], ..Default::default() };
+    for v in ["aaa\u{e9}bbb", "20\u{e9}0101", "20200001", "20201301", "20200001T000000Z", "20201301T000000Z", "99999999999999999-01-01", "2020-01-01T1\u{e9}", "1e400", "\u{0}", "::", "=="] {
+        for key in ["aws:CurrentTime", "aws:MultiFactorAuthAge", "aws:SourceIp", "aws:x", "aws:SourceArn"] {
+            let req = Request::builder("arn:aws:iam::111111111111:user/alice", "s3:GetObject", "*").context(key, v).build();
+            let r = catch_unwind(AssertUnwindSafe(|| (evaluate(&req, &set), explain(&req, &set).decision)));
+            let (a, b) = r.unwrap_or_else(|_| panic!("evaluation panicked on {key} = {v:?}"));
+            assert_eq!(a, b);
+        }
+    }
+}
+
+/// `"Principal": {"AWS": []}` must not parse into a policy whose JSON (`"Principal": {}`)
+/// no longer parses.
+#[test]
+fn empty_principal_lists_round_trip_or_are_rejected() {
+    for principal in [r#"{"AWS":[]}"#, r#"{"AWS":[],"Service":[]}"#, r#"{"Service":[],"AWS":"111111111111"}"#] {
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{principal},"Action":"s3:*","Resource":"*"}}}}"#);
+        if let Ok(p) = Policy::parse(&text, ParseOptions::new(PolicyKind::Resource)) {
+            let again = Policy::parse(&p.to_json().to_string(), ParseOptions::new(PolicyKind::Resource));
+            assert_eq!(again.as_ref().ok(), Some(&p), "{principal}: parses, but its to_json {} does not", p.to_json());
+        }
+    }
 }

@@ -1,0 +1,259 @@
+//! The one decision point. A service describes the access it needs (action, resource,
+//! owner account, resource policy, its own condition keys); this module fills the global
+//! condition keys from the real request, gathers the caller's policies (identity,
+//! boundary, session) and asks `edgeward-policy` for the decision. A denial carries AWS's
+//! message and the full explanation, kept by request id.
+
+use std::sync::Arc;
+
+use edgeward_policy::{
+    evaluate, explain, ContextValue, Decision, Explanation, Policy, PolicyRole, PolicySet, Principal, Request,
+    RequestBuilder, ResourcePolicyMode,
+};
+
+use crate::error::AwsError;
+use crate::identity::{Caller, CallerKind};
+use crate::state::{State, Tag};
+
+/// What a service asks permission for.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// `service:Action`, e.g. `iam:CreateUser`.
+    pub action: String,
+    /// The resource ARN, or `*`.
+    pub resource: String,
+    /// The account that owns the resource.
+    pub resource_account: String,
+    pub resource_policy: Option<Arc<Policy>>,
+    pub mode: ResourcePolicyMode,
+    /// Service-specific and request-specific keys (`aws:RequestTag/…`, `sts:ExternalId`, …).
+    pub context: Vec<(String, ContextValue)>,
+    /// The resource's tags, as `aws:ResourceTag/…`.
+    pub resource_tags: Vec<Tag>,
+}
+
+impl Access {
+    pub fn new(action: &str, resource: impl Into<String>, resource_account: &str) -> Access {
+        Access {
+            action: action.to_string(),
+            resource: resource.into(),
+            resource_account: resource_account.to_string(),
+            resource_policy: None,
+            mode: ResourcePolicyMode::Ordinary,
+            context: Vec::new(),
+            resource_tags: Vec::new(),
+        }
+    }
+
+    pub fn key(mut self, key: &str, value: impl Into<String>) -> Access {
+        self.context.push((key.to_string(), ContextValue::Single(value.into())));
+        self
+    }
+
+    pub fn keys(mut self, key: &str, values: Vec<String>) -> Access {
+        self.context.push((key.to_string(), ContextValue::Multi(values)));
+        self
+    }
+}
+
+/// Facts about the request itself (not the caller).
+#[derive(Debug, Clone)]
+pub struct RequestFacts<'a> {
+    pub source_ip: &'a str,
+    pub user_agent: &'a str,
+    pub region: &'a str,
+    pub secure_transport: bool,
+    pub now_secs: i64,
+}
+
+/// A denied request: AWS's error and the explanation.
+#[derive(Debug, Clone)]
+pub struct Denied {
+    pub error: AwsError,
+    pub explanation: Explanation,
+}
+
+/// Decides whether `caller` may make `access`.
+pub fn authorize(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access) -> Result<(), Box<Denied>> {
+    let request = build_request(state, caller, facts, access);
+    let policies = gather(state, caller);
+    let set = PolicySet {
+        identity: policies.identity.iter().map(|p| p.as_ref()).collect(),
+        resource: access.resource_policy.as_deref(),
+        resource_mode: access.mode,
+        permission_boundaries: policies.boundary.iter().map(|p| p.as_ref()).collect(),
+        session: policies.session.iter().map(|p| p.as_ref()).collect(),
+        scps: Vec::new(),
+        rcps: Vec::new(),
+    };
+    if evaluate(&request, &set) == Decision::Allowed {
+        return Ok(());
+    }
+    let explanation = explain(&request, &set);
+    let error = denial_error(caller, access, &explanation, policies.has_session_policy);
+    Err(Box::new(Denied { error, explanation }))
+}
+
+struct Gathered {
+    identity: Vec<Arc<Policy>>,
+    boundary: Vec<Arc<Policy>>,
+    session: Vec<Arc<Policy>>,
+    has_session_policy: bool,
+}
+
+/// The caller's identity policies (user + groups, or role), boundary and session policies.
+fn gather(state: &State, caller: &Caller) -> Gathered {
+    let mut g = Gathered { identity: Vec::new(), boundary: Vec::new(), session: Vec::new(), has_session_policy: false };
+    let Some(iam) = state.iam.get(&caller.account) else { return g };
+    let managed = |arn: &str| -> Option<Arc<Policy>> {
+        // AWS managed policies (arn:aws:iam::aws:policy/…) are not modelled: unknown ARNs grant nothing.
+        let p = iam.policies.get(arn)?;
+        p.default_doc()?.policy().cloned()
+    };
+    match &caller.kind {
+        CallerKind::Root => {}
+        CallerKind::User { name, .. } => {
+            if let Some(u) = iam.users.get(&name.to_ascii_lowercase()) {
+                g.identity.extend(u.inline.iter().filter_map(|(n, d)| d.policy().map(|p| named(p, n))));
+                g.identity.extend(u.attached.iter().filter_map(|a| managed(a)));
+                for group in &u.groups {
+                    if let Some(gr) = iam.groups.get(&group.to_ascii_lowercase()) {
+                        g.identity.extend(gr.inline.iter().filter_map(|(n, d)| d.policy().map(|p| named(p, n))));
+                        g.identity.extend(gr.attached.iter().filter_map(|a| managed(a)));
+                    }
+                }
+                g.boundary.extend(u.boundary.as_deref().and_then(managed));
+            }
+        }
+        CallerKind::AssumedRole { role_name, .. } => {
+            if let Some(r) = iam.roles.get(&role_name.to_ascii_lowercase()) {
+                g.identity.extend(r.inline.iter().filter_map(|(n, d)| d.policy().map(|p| named(p, n))));
+                g.identity.extend(r.attached.iter().filter_map(|a| managed(a)));
+                g.boundary.extend(r.boundary.as_deref().and_then(managed));
+            }
+            if let Some(doc) = &caller.session_policy {
+                g.has_session_policy = true;
+                g.session.extend(doc.policy().cloned());
+            }
+            for arn in &caller.session_policy_arns {
+                g.has_session_policy = true;
+                g.session.extend(managed(arn));
+            }
+            if g.has_session_policy && g.session.is_empty() {
+                // Session policies were passed but none can be read: the session allows nothing.
+                g.session.push(Arc::new(deny_nothing_allowed()));
+            }
+        }
+    }
+    g
+}
+
+/// A label for traces.
+fn named(p: &Arc<Policy>, name: &str) -> Arc<Policy> {
+    if p.name.as_deref() == Some(name) {
+        return p.clone();
+    }
+    Arc::new((**p).clone().with_name(name))
+}
+
+fn deny_nothing_allowed() -> Policy {
+    Policy { name: Some("empty-session-policy".into()), version: None, id: None, statements: Vec::new() }
+}
+
+/// The request with the global condition keys filled from the real call.
+fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access) -> Request {
+    let mut principal = Principal::parse(&caller.arn);
+    if let CallerKind::AssumedRole { role_arn, .. } = &caller.kind {
+        principal = principal.with_role_arn(role_arn.clone());
+    }
+    let mut b = RequestBuilder::new(principal, &access.action, &access.resource).resource_account(&access.resource_account);
+    let single = |b: &mut RequestBuilder, k: &str, v: String| b.insert(k, ContextValue::Single(v));
+    single(&mut b, "aws:PrincipalArn", caller.principal_arn().to_string());
+    single(&mut b, "aws:PrincipalAccount", caller.account.clone());
+    single(&mut b, "aws:PrincipalType", caller.principal_type().to_string());
+    single(&mut b, "aws:userid", caller.user_id());
+    if let CallerKind::User { name, .. } = &caller.kind {
+        single(&mut b, "aws:username", name.clone());
+    }
+    for tag in principal_tags(state, caller) {
+        single(&mut b, &format!("aws:PrincipalTag/{}", tag.key), tag.value);
+    }
+    single(&mut b, "aws:SourceIp", facts.source_ip.to_string());
+    single(&mut b, "aws:UserAgent", facts.user_agent.to_string());
+    single(&mut b, "aws:SecureTransport", facts.secure_transport.to_string());
+    single(&mut b, "aws:CurrentTime", crate::time::iso8601(facts.now_secs));
+    single(&mut b, "aws:EpochTime", facts.now_secs.to_string());
+    single(&mut b, "aws:RequestedRegion", facts.region.to_string());
+    single(&mut b, "aws:ResourceAccount", access.resource_account.clone());
+    single(&mut b, "aws:ViaAWSService", "false".into());
+    single(&mut b, "aws:PrincipalIsAWSService", "false".into());
+    if let Some(issued) = caller.session_token_issued {
+        single(&mut b, "aws:TokenIssueTime", crate::time::iso8601(issued));
+        single(&mut b, "aws:MultiFactorAuthPresent", "false".into());
+    }
+    if let Some(si) = &caller.source_identity {
+        single(&mut b, "aws:SourceIdentity", si.clone());
+    }
+    for tag in &access.resource_tags {
+        single(&mut b, &format!("aws:ResourceTag/{}", tag.key), tag.value.clone());
+    }
+    for (k, v) in &access.context {
+        b.insert(k, v.clone());
+    }
+    b.build()
+}
+
+/// `aws:PrincipalTag/*`: the user's tags, or the role's tags overridden by session tags.
+pub fn principal_tags(state: &State, caller: &Caller) -> Vec<Tag> {
+    let Some(iam) = state.iam.get(&caller.account) else { return Vec::new() };
+    match &caller.kind {
+        CallerKind::Root => Vec::new(),
+        CallerKind::User { name, .. } => iam.users.get(&name.to_ascii_lowercase()).map(|u| u.tags.clone()).unwrap_or_default(),
+        CallerKind::AssumedRole { role_name, session_tags, .. } => {
+            let mut tags: Vec<Tag> = iam.roles.get(&role_name.to_ascii_lowercase()).map(|r| r.tags.clone()).unwrap_or_default();
+            for st in session_tags {
+                tags.retain(|t| !t.key.eq_ignore_ascii_case(&st.key));
+                tags.push(st.clone());
+            }
+            tags
+        }
+    }
+}
+
+/// AWS's AccessDenied message, naming the policy type that decided.
+fn denial_error(caller: &Caller, access: &Access, e: &Explanation, has_session_policy: bool) -> AwsError {
+    let who = match caller.kind {
+        CallerKind::Root | CallerKind::User { .. } => "User",
+        CallerKind::AssumedRole { .. } => "User",
+    };
+    let head = format!("{who}: {} is not authorized to perform: {} on resource: {}", caller.arn, access.action, access.resource);
+    let role_name = |r: PolicyRole| match r {
+        PolicyRole::Identity => "an identity-based policy",
+        PolicyRole::Resource => "a resource-based policy",
+        PolicyRole::PermissionBoundary => "a permissions boundary",
+        PolicyRole::Session => "a session policy",
+        PolicyRole::Scp => "a service control policy",
+        PolicyRole::Rcp => "a resource control policy",
+    };
+    let tail = if e.decision == Decision::ExplicitlyDenied {
+        let role = e.policies.iter().find(|p| p.denies).map(|p| p.role).unwrap_or(PolicyRole::Identity);
+        format!(" with an explicit deny in {}", role_name(role))
+    } else {
+        let allows = |r: PolicyRole| e.policies.iter().any(|p| p.role == r && p.allows);
+        let has = |r: PolicyRole| e.policies.iter().any(|p| p.role == r);
+        let kind = if access.mode == ResourcePolicyMode::Required && !allows(PolicyRole::Resource) {
+            "resource-based policy"
+        } else if has(PolicyRole::PermissionBoundary) && !allows(PolicyRole::PermissionBoundary) {
+            "permissions boundary"
+        } else if has_session_policy && !allows(PolicyRole::Session) {
+            "session policy"
+        } else if !allows(PolicyRole::Identity) {
+            "identity-based policy"
+        } else {
+            "resource-based policy"
+        };
+        format!(" because no {kind} allows the {} action", access.action)
+    };
+    let code = "AccessDenied";
+    AwsError::new(403, code, format!("{head}{tail}"))
+}

@@ -1,0 +1,295 @@
+//! The listener and the path every request takes: read the body (bounded), find the
+//! protocol and service, authenticate (SigV4), run the operation, record the trail event
+//! in the same durable batch as the state change, and answer in the protocol's shape.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::call::{Call, TrailDraft};
+use crate::error::AwsError;
+use crate::identity::{self, AuthFailure};
+use crate::protocol::{json, query, Protocol};
+use crate::sigv4::{self, RequestParts, VerifyOptions};
+use crate::store::Batch;
+use crate::Cloud;
+
+/// Largest request body accepted outside S3.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Accepts connections until the listener fails.
+pub async fn serve(cloud: Arc<Cloud>, listener: TcpListener) -> std::io::Result<()> {
+    loop {
+        let (stream, remote) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let cloud = cloud.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                let cloud = cloud.clone();
+                async move { Ok::<_, Infallible>(handle(&cloud, req, remote).await) }
+            });
+            let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
+        });
+    }
+}
+
+/// Where a request is going.
+#[derive(Debug, Clone)]
+struct Route {
+    protocol: Protocol,
+    /// Signing name: iam, sts, kms, secretsmanager, sqs, cloudtrail, s3.
+    service: &'static str,
+    operation: String,
+}
+
+/// A response before it is turned into HTTP.
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+async fn handle(cloud: &Cloud, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    let request_id = crate::ids::uuid();
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            let err = AwsError::new(413, "RequestEntityTooLarge", format!("The request body exceeds the maximum of {MAX_BODY} bytes"));
+            return finish(error_reply(Protocol::Json11, "", &err, &request_id), &request_id);
+        }
+    };
+    let raw_query = parts.uri.query().unwrap_or("");
+    let route = match route(&parts.headers, raw_query, &body) {
+        Ok(r) => r,
+        Err((protocol, err)) => return finish(error_reply(protocol, "", &err, &request_id), &request_id),
+    };
+    let reply = match dispatch(cloud, &route, &parts, &body, remote, &request_id).await {
+        Ok(r) => r,
+        Err(err) => error_reply(route.protocol, route.service, &err, &request_id),
+    };
+    finish(reply, &request_id)
+}
+
+fn finish(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(reply.body)));
+    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(reply.content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v.clone());
+        h.insert("x-amz-request-id", v);
+    }
+    for (k, v) in reply.headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    }
+    resp
+}
+
+/// Finds protocol, service and operation from the target header, the Action parameter
+/// and the credential scope.
+fn route(headers: &HeaderMap, raw_query: &str, body: &[u8]) -> Result<Route, (Protocol, AwsError)> {
+    if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        let (prefix, op) = target.rsplit_once('.').unwrap_or((target, ""));
+        let (service, protocol) = match prefix {
+            "TrentService" => ("kms", Protocol::Json11),
+            "secretsmanager" => ("secretsmanager", Protocol::Json11),
+            "AmazonSQS" => ("sqs", Protocol::Json10),
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101" => ("cloudtrail", Protocol::Json11),
+            _ => {
+                return Err((
+                    Protocol::Json11,
+                    AwsError::client("UnknownOperationException", format!("No service handles the target {target}")),
+                ))
+            }
+        };
+        return Ok(Route { protocol, service, operation: op.to_string() });
+    }
+    let params = query::Params::parse(body, raw_query);
+    if let Some(action) = params.get("Action") {
+        let scope_service = scope_service(headers, raw_query);
+        let service = match scope_service.as_deref() {
+            Some("iam") => "iam",
+            Some("sts") => "sts",
+            Some("sqs") => "sqs",
+            _ => match params.get("Version") {
+                Some("2010-05-08") => "iam",
+                Some("2011-06-15") => "sts",
+                Some("2012-11-05") => "sqs",
+                _ => "sts",
+            },
+        };
+        return Ok(Route { protocol: Protocol::Query, service, operation: action.to_string() });
+    }
+    Ok(Route { protocol: Protocol::RestXml, service: "s3", operation: String::new() })
+}
+
+/// The service named in the SigV4 credential scope, if the request is signed.
+fn scope_service(headers: &HeaderMap, raw_query: &str) -> Option<String> {
+    let cred = if let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        auth.split("Credential=").nth(1)?.split([',', ' ']).next()?.to_string()
+    } else {
+        form_urlencoded::parse(raw_query.as_bytes()).find(|(k, _)| k == "X-Amz-Credential")?.1.into_owned()
+    };
+    cred.split('/').nth(3).map(str::to_string)
+}
+
+async fn dispatch(
+    cloud: &Cloud,
+    route: &Route,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    remote: SocketAddr,
+    request_id: &str,
+) -> Result<Reply, AwsError> {
+    if route.service == "s3" {
+        return Err(AwsError::new(501, "NotImplemented", "S3 is not implemented yet in edgeward"));
+    }
+    let now = crate::time::now_secs();
+    let body_hash = sigv4::sha256_hex(body);
+    let rp = RequestParts {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body_sha256: Some(&body_hash),
+    };
+    let auth_err = |kind: sigv4::ErrorKind, message: String| {
+        let (code, status) = match route.protocol {
+            Protocol::Query => kind.query_code(),
+            _ => kind.json_code(),
+        };
+        AwsError::new(status, code, message)
+    };
+    let auth = match sigv4::parse(&rp) {
+        Ok(Some(a)) => a,
+        Ok(None) => return Err(missing_auth(route.protocol)),
+        Err(e) => return Err(auth_err(e.kind, e.message)),
+    };
+    let (caller, secret) = {
+        let state = cloud.read_state();
+        identity::resolve(&state, &auth.credential.access_key_id, auth.security_token.as_deref(), now)
+            .map_err(|f| auth_failure(route.protocol, f))?
+    };
+    sigv4::verify(&rp, &auth, &secret, now, &VerifyOptions::service()).map_err(|e| auth_err(e.kind, e.message))?;
+
+    let mut call = Call {
+        cloud,
+        request_id: request_id.to_string(),
+        service: route.service,
+        operation: route.operation.clone(),
+        region: auth.credential.region.clone(),
+        source_ip: remote.ip().to_string(),
+        user_agent: parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string(),
+        now,
+        caller,
+        batch: Batch::default(),
+        trail: TrailDraft::default(),
+    };
+    let result = run_operation(&mut call, route, parts, body);
+    let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+    crate::trail::record(&mut call, &outcome);
+    let batch = std::mem::take(&mut call.batch);
+    if let Err(e) = cloud.store.commit(batch).await {
+        // Memory may now be ahead of disk: stop rather than serve state that was never
+        // made durable. A restart reloads what was committed.
+        tracing::error!("cannot commit to the store: {e}; stopping");
+        std::process::exit(70);
+    }
+    result
+}
+
+fn run_operation(call: &mut Call<'_>, route: &Route, parts: &http::request::Parts, body: &Bytes) -> Result<Reply, AwsError> {
+    match route.protocol {
+        Protocol::Query => {
+            let params = query::Params::parse(body, parts.uri.query().unwrap_or(""));
+            let (xmlns, result) = match route.service {
+                "iam" => ("https://iam.amazonaws.com/doc/2010-05-08/", crate::iam::handle(call, &route.operation, &params)),
+                "sts" => ("https://sts.amazonaws.com/doc/2011-06-15/", crate::sts::handle(call, &route.operation, &params)),
+                other => return Err(AwsError::new(501, "NotImplemented", format!("The {other} service is not implemented yet in edgeward"))),
+            };
+            let xml = result?;
+            Ok(Reply {
+                status: 200,
+                content_type: "text/xml",
+                headers: Vec::new(),
+                body: query::success(&route.operation, xmlns, &xml, &call.request_id).into_bytes(),
+            })
+        }
+        Protocol::Json10 | Protocol::Json11 => {
+            let _input = json::parse_body(body, "ValidationException")?;
+            Err(AwsError::new(
+                501,
+                "NotImplemented",
+                format!("The {} service ({}) is not implemented yet in edgeward", route.service, route.operation),
+            ))
+        }
+        Protocol::RestXml => Err(AwsError::new(501, "NotImplemented", "S3 is not implemented yet in edgeward")),
+    }
+}
+
+fn missing_auth(protocol: Protocol) -> AwsError {
+    match protocol {
+        Protocol::Query => AwsError::new(403, "MissingAuthenticationToken", "Request is missing Authentication Token"),
+        _ => AwsError::new(400, "MissingAuthenticationTokenException", "Request is missing Authentication Token"),
+    }
+}
+
+fn auth_failure(protocol: Protocol, f: AuthFailure) -> AwsError {
+    let query = protocol == Protocol::Query;
+    match f {
+        AuthFailure::UnknownKey | AuthFailure::Inactive | AuthFailure::BadToken => {
+            if query {
+                AwsError::new(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+            } else {
+                AwsError::new(400, "UnrecognizedClientException", "The security token included in the request is invalid.")
+            }
+        }
+        AuthFailure::Expired => {
+            if query {
+                AwsError::new(403, "ExpiredToken", "The security token included in the request is expired")
+            } else {
+                AwsError::new(400, "ExpiredTokenException", "The security token included in the request is expired")
+            }
+        }
+    }
+}
+
+fn error_reply(protocol: Protocol, service: &str, err: &AwsError, request_id: &str) -> Reply {
+    match protocol {
+        Protocol::Query => {
+            let xmlns = match service {
+                "sts" => "https://sts.amazonaws.com/doc/2011-06-15/",
+                "sqs" => "http://queue.amazonaws.com/doc/2012-11-05/",
+                _ => "https://iam.amazonaws.com/doc/2010-05-08/",
+            };
+            Reply { status: err.status, content_type: "text/xml", headers: Vec::new(), body: query::error(err, xmlns, request_id).into_bytes() }
+        }
+        Protocol::Json10 | Protocol::Json11 => {
+            let mut headers = vec![("x-amzn-errortype", err.code.to_string())];
+            if service == "sqs" {
+                headers.push(("x-amzn-query-error", format!("{};{}", err.code, if err.sender_fault { "Sender" } else { "Receiver" })));
+            }
+            let content_type = if protocol == Protocol::Json10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
+            Reply { status: err.status, content_type, headers, body: json::error_body(err) }
+        }
+        Protocol::RestXml => {
+            let mut x = crate::protocol::xml::Xml::new();
+            x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+            x.open("Error").elem("Code", &err.code).elem("Message", &err.message).elem("RequestId", request_id).close("Error");
+            Reply { status: err.status, content_type: "application/xml", headers: Vec::new(), body: x.finish().into_bytes() }
+        }
+    }
+}

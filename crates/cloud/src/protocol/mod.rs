@@ -1,0 +1,15 @@
+//! Wire protocols. The only code that knows XML, JSON and form encodings; services take
+//! and return plain Rust values (or `Params`/`Value` at the edge) and `AwsError`s.
+
+pub mod json;
+pub mod query;
+pub mod xml;
+
+/// How a request arrived, and so how its response and errors are shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Query,
+    Json10,
+    Json11,
+    RestXml,
+}

@@ -1,0 +1,313 @@
+//! STS (awsQuery): GetCallerIdentity, AssumeRole (trust policy and, across accounts, the
+//! caller's own policy; session tags, transitive tags, role chaining, external id, source
+//! identity, session policies), GetSessionToken.
+
+use edgeward_policy::{ContextValue, ResourcePolicyMode};
+use serde_json::json;
+
+use crate::authz::Access;
+use crate::call::Call;
+use crate::error::AwsError;
+use crate::identity::CallerKind;
+use crate::protocol::query::{missing, Params};
+use crate::protocol::xml::Xml;
+use crate::state::{self, AccessKey, KeyOwner, PolicyDoc, Session, SessionKind, Tag};
+
+/// Operations STS has that edgeward does not implement.
+const NOT_IMPLEMENTED: &[&str] = &[
+    "AssumeRoleWithSAML",
+    "AssumeRoleWithWebIdentity",
+    "AssumeRoot",
+    "DecodeAuthorizationMessage",
+    "GetAccessKeyInfo",
+    "GetFederationToken",
+    "GetDelegatedAccessToken",
+    "GetWebIdentityToken",
+];
+
+pub fn handle(call: &mut Call<'_>, op: &str, params: &Params) -> Result<String, AwsError> {
+    match op {
+        "GetCallerIdentity" => get_caller_identity(call),
+        "AssumeRole" => assume_role(call, params),
+        "GetSessionToken" => get_session_token(call, params),
+        _ if NOT_IMPLEMENTED.contains(&op) => {
+            Err(AwsError::new(501, "NotImplemented", format!("STS {op} is not implemented in edgeward")))
+        }
+        _ => Err(AwsError::client("InvalidAction", format!("The action {op} is not valid for this web service."))),
+    }
+}
+
+/// No permission is needed, and an explicit deny does not apply (AWS documents this).
+fn get_caller_identity(call: &mut Call<'_>) -> Result<String, AwsError> {
+    call.trail.read_only = true;
+    let c = &call.caller;
+    let mut x = Xml::new();
+    x.elem("Arn", &c.arn).elem("UserId", &c.user_id()).elem("Account", &c.account);
+    Ok(x.finish())
+}
+
+fn valid_session_name(s: &str) -> bool {
+    (2..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c))
+}
+
+fn validation(message: impl Into<String>) -> AwsError {
+    AwsError::client("ValidationError", message)
+}
+
+fn assume_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
+    let role_arn = p.required("RoleArn")?.to_string();
+    let session_name = p.required("RoleSessionName")?.to_string();
+    if !valid_session_name(&session_name) {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+        )));
+    }
+    if role_arn.len() < 20 {
+        return Err(validation(format!("{role_arn} is invalid")));
+    }
+    let duration = p.int("DurationSeconds", 900, 43_200)?.unwrap_or(3600);
+    let external_id = p.get("ExternalId").map(str::to_string);
+    let source_identity = p.get("SourceIdentity").map(str::to_string);
+    let policy_text = p.get("Policy").map(str::to_string);
+    let policy_arns: Vec<String> = p.list_of("PolicyArns", &["arn"]).into_iter().filter_map(|f| f.into_iter().next().map(|(_, v)| v)).collect();
+    let mut tags: Vec<Tag> = Vec::new();
+    for fields in p.list_of("Tags", &["Key", "Value"]) {
+        let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        let key = get("Key").ok_or_else(|| missing("Tags.member.N.Key"))?;
+        tags.push(Tag { key, value: get("Value").unwrap_or_default() });
+    }
+    if tags.len() > 50 {
+        return Err(validation("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"));
+    }
+    let transitive: Vec<String> = p.list("TransitiveTagKeys");
+    for k in &transitive {
+        if !tags.iter().any(|t| t.key.eq_ignore_ascii_case(k)) {
+            return Err(validation(format!("The transitive tag key {k} is not one of the session tags")));
+        }
+    }
+    call.trail.request_parameters = Some(json!({
+        "roleArn": role_arn, "roleSessionName": session_name, "durationSeconds": duration,
+        "externalId": external_id, "sourceIdentity": source_identity,
+        "tags": tags.iter().map(|t| json!({"key": t.key, "value": t.value})).collect::<Vec<_>>(),
+        "transitiveTagKeys": transitive,
+    }));
+
+    let cloud = call.cloud;
+    let mut st = cloud.write_state();
+    let (role_account, role_name) = parse_role_arn(&role_arn).ok_or_else(|| validation(format!("{role_arn} is invalid")))?;
+    call.trail.resource_account = Some(role_account.clone()).filter(|a| *a != call.caller.account);
+    call.trail.resources.push((role_arn.clone(), "AWS::IAM::Role".into()));
+
+    // What the caller's session carries into a chained session.
+    let (inherited, chained) = match &call.caller.kind {
+        CallerKind::AssumedRole { session_tags, transitive_tag_keys, .. } => {
+            let carried: Vec<Tag> = session_tags
+                .iter()
+                .filter(|t| transitive_tag_keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)))
+                .cloned()
+                .collect();
+            (carried, true)
+        }
+        _ => (Vec::new(), false),
+    };
+    if chained && p.get("DurationSeconds").is_some() && duration > 3600 {
+        return Err(validation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."));
+    }
+    for t in &tags {
+        if inherited.iter().any(|i| i.key.eq_ignore_ascii_case(&t.key)) {
+            return Err(validation(format!("The session tag {} is transitive from the calling session and cannot be overridden", t.key)));
+        }
+    }
+    if let (Some(prev), Some(new)) = (&call.caller.source_identity, &source_identity) {
+        if prev != new {
+            return Err(validation("The source identity cannot be changed once set in a role chain"));
+        }
+    }
+    let effective_source = call.caller.source_identity.clone().or(source_identity.clone());
+
+    // The trust policy decides (and, across accounts, the caller's own policies too).
+    let role = st.iam.get(&role_account).and_then(|iam| iam.roles.get(&role_name.to_ascii_lowercase())).cloned();
+    let trust = role.as_ref().and_then(|r| r.trust.policy().cloned());
+    let mut access = Access::new("sts:AssumeRole", role_arn.clone(), &role_account);
+    access.resource_policy = trust;
+    access.mode = ResourcePolicyMode::Required;
+    access = access.key("sts:RoleSessionName", session_name.clone());
+    if let Some(e) = &external_id {
+        access = access.key("sts:ExternalId", e.clone());
+    }
+    if let Some(s) = &source_identity {
+        access = access.key("sts:SourceIdentity", s.clone());
+    }
+    if let Some(r) = &role {
+        access.resource_tags = r.tags.clone();
+    }
+    for t in &tags {
+        access = access.key(&format!("aws:RequestTag/{}", t.key), t.value.clone());
+    }
+    if !tags.is_empty() {
+        access = access.keys("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
+    }
+    if !transitive.is_empty() {
+        access.context.push(("sts:TransitiveTagKeys".into(), ContextValue::Multi(transitive.clone())));
+    }
+    call.authorize(&st, &access)?;
+    if !tags.is_empty() {
+        let mut tag_access = access.clone();
+        tag_access.action = "sts:TagSession".into();
+        call.authorize(&st, &tag_access)?;
+    }
+    if source_identity.is_some() {
+        let mut si_access = access.clone();
+        si_access.action = "sts:SetSourceIdentity".into();
+        call.authorize(&st, &si_access)?;
+    }
+    // Authorized means the trust policy allowed it, so the role exists.
+    let role = role.ok_or_else(|| AwsError::new(403, "AccessDenied", format!("User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}", call.caller.arn)))?;
+    let max = if chained { 3600 } else { role.max_session_duration };
+    if duration > max {
+        return Err(validation(format!(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+        )));
+    }
+    let session_policy = match &policy_text {
+        Some(text) => Some(PolicyDoc::new(text, edgeward_policy::PolicyKind::Session, None).map_err(|e| {
+            let code = if e.code() == "LimitExceeded" { "PackedPolicyTooLarge" } else { "MalformedPolicyDocument" };
+            AwsError::client(code, e.to_string())
+        })?),
+        None => None,
+    };
+    if policy_arns.len() > 10 {
+        return Err(validation("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10"));
+    }
+    let mut all_tags = inherited.clone();
+    all_tags.extend(tags.iter().cloned());
+    let mut all_transitive: Vec<String> = inherited.iter().map(|t| t.key.clone()).collect();
+    all_transitive.extend(transitive.iter().cloned());
+
+    let key_id = crate::ids::aws_id("ASIA");
+    let secret = crate::ids::secret_key();
+    let token = crate::ids::session_token();
+    let now = call.now;
+    let session = Session {
+        access_key_id: key_id.clone(),
+        token: token.clone(),
+        account: role_account.clone(),
+        issued: now,
+        expires: now + duration,
+        kind: SessionKind::AssumedRole {
+            role_name: role.name.clone(),
+            role_arn: role.arn.clone(),
+            role_id: role.id.clone(),
+            session_name: session_name.clone(),
+            tags: all_tags,
+            transitive_tag_keys: all_transitive,
+            session_policy,
+            session_policy_arns: policy_arns,
+            chained,
+        },
+        source_identity: effective_source.clone(),
+    };
+    let key = AccessKey {
+        id: key_id.clone(),
+        secret: secret.clone(),
+        owner: KeyOwner::Session { account: role_account.clone() },
+        status: "Active".into(),
+        created: now,
+        last_used: None,
+    };
+    state::put(&mut call.batch, state::access_key_key(&key_id), &key);
+    state::put(&mut call.batch, state::session_key(&key_id), &session);
+    st.keys.insert(key_id.clone(), key);
+    st.sessions.insert(key_id.clone(), session);
+
+    let assumed_arn = format!("arn:aws:sts::{role_account}:assumed-role/{}/{session_name}", role.name);
+    let assumed_id = format!("{}:{session_name}", role.id);
+    let expiration = crate::time::iso8601(now + duration);
+    call.trail.response_elements = Some(json!({
+        "credentials": {"accessKeyId": key_id, "sessionToken": "HIDDEN_DUE_TO_SECURITY_REASONS", "expiration": expiration},
+        "assumedRoleUser": {"assumedRoleId": assumed_id, "arn": assumed_arn},
+        "sourceIdentity": effective_source,
+    }));
+    let mut x = Xml::new();
+    x.opt("SourceIdentity", effective_source.as_deref());
+    x.open("AssumedRoleUser").elem("AssumedRoleId", &assumed_id).elem("Arn", &assumed_arn).close("AssumedRoleUser");
+    credentials_xml(&mut x, &key_id, &secret, &token, &expiration);
+    if !tags.is_empty() || policy_text.is_some() {
+        x.elem("PackedPolicySize", &packed_size(&tags, policy_text.as_deref()).to_string());
+    }
+    Ok(x.finish())
+}
+
+/// A rough percentage of the packed-policy quota, as AWS reports it.
+fn packed_size(tags: &[Tag], policy: Option<&str>) -> usize {
+    let bytes: usize = tags.iter().map(|t| t.key.len() + t.value.len()).sum::<usize>() + policy.map_or(0, |p| p.len());
+    (bytes * 100 / 2048).clamp(1, 100)
+}
+
+fn credentials_xml(x: &mut Xml, key_id: &str, secret: &str, token: &str, expiration: &str) {
+    x.open("Credentials")
+        .elem("AccessKeyId", key_id)
+        .elem("SecretAccessKey", secret)
+        .elem("SessionToken", token)
+        .elem("Expiration", expiration)
+        .close("Credentials");
+}
+
+/// `arn:aws:iam::ACCOUNT:role/path/NAME` → (account, name).
+fn parse_role_arn(arn: &str) -> Option<(String, String)> {
+    let a = edgeward_policy::Arn::parse(arn)?;
+    if a.service != "iam" || a.account.len() != 12 {
+        return None;
+    }
+    let rest = a.resource.strip_prefix("role/")?;
+    let name = rest.rsplit('/').next()?;
+    (!name.is_empty()).then(|| (a.account.to_string(), name.to_string()))
+}
+
+fn get_session_token(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
+    let owner = match &call.caller.kind {
+        CallerKind::Root => KeyOwner::Root { account: call.caller.account.clone() },
+        CallerKind::User { name, .. } => KeyOwner::User { account: call.caller.account.clone(), user: name.clone() },
+        CallerKind::AssumedRole { .. } => {
+            return Err(AwsError::new(403, "AccessDenied", "Cannot call GetSessionToken with session credentials"))
+        }
+    };
+    if call.caller.session_token_issued.is_some() {
+        return Err(AwsError::new(403, "AccessDenied", "Cannot call GetSessionToken with session credentials"));
+    }
+    let max = if matches!(owner, KeyOwner::Root { .. }) { 3600 } else { 129_600 };
+    let duration = p.int("DurationSeconds", 900, 129_600)?.unwrap_or(if max == 3600 { 3600 } else { 43_200 }).min(max);
+    let cloud = call.cloud;
+    let mut st = cloud.write_state();
+    let key_id = crate::ids::aws_id("ASIA");
+    let secret = crate::ids::secret_key();
+    let token = crate::ids::session_token();
+    let now = call.now;
+    let session = Session {
+        access_key_id: key_id.clone(),
+        token: token.clone(),
+        account: call.caller.account.clone(),
+        issued: now,
+        expires: now + duration,
+        kind: SessionKind::SessionToken { owner },
+        source_identity: None,
+    };
+    let key = AccessKey {
+        id: key_id.clone(),
+        secret: secret.clone(),
+        owner: KeyOwner::Session { account: call.caller.account.clone() },
+        status: "Active".into(),
+        created: now,
+        last_used: None,
+    };
+    state::put(&mut call.batch, state::access_key_key(&key_id), &key);
+    state::put(&mut call.batch, state::session_key(&key_id), &session);
+    st.keys.insert(key_id.clone(), key);
+    st.sessions.insert(key_id.clone(), session);
+    let expiration = crate::time::iso8601(now + duration);
+    call.trail.request_parameters = Some(json!({"durationSeconds": duration}));
+    call.trail.response_elements = Some(json!({"credentials": {"accessKeyId": key_id, "expiration": expiration}}));
+    let mut x = Xml::new();
+    credentials_xml(&mut x, &key_id, &secret, &token, &expiration);
+    Ok(x.finish())
+}

@@ -1,0 +1,75 @@
+//! Wall-clock time, read in one place, and the formats AWS writes it in.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds and milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+pub fn now_secs() -> i64 {
+    now_millis() / 1000
+}
+
+/// `2026-11-27T14:44:12Z` (CloudTrail eventTime, IAM CreateDate uses the same with `.000Z`).
+pub fn iso8601(secs: i64) -> String {
+    let (y, m, d, hh, mm, ss) = civil(secs);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+}
+
+/// `20261127T144412Z` (SigV4).
+pub fn amz_date(secs: i64) -> String {
+    let (y, m, d, hh, mm, ss) = civil(secs);
+    format!("{y:04}{m:02}{d:02}T{hh:02}{mm:02}{ss:02}Z")
+}
+
+fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = if m <= 2 { y + 1 } else { y };
+    (y, m, d, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
+}
+
+/// Parses `2026-11-27T14:44:12Z` (optionally with fractional seconds) or epoch seconds.
+pub fn parse_iso8601(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<f64>() {
+        return Some(n as i64);
+    }
+    if t.len() < 19 || !t.is_ascii() {
+        return None;
+    }
+    let num = |a: usize, b: usize| t.get(a..b)?.parse::<i64>().ok();
+    let (y, m, d, hh, mm, ss) = (num(0, 4)?, num(5, 7)?, num(8, 10)?, num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn round_trip() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_440_938_160), "2015-08-30T12:36:00Z");
+        assert_eq!(amz_date(1_440_938_160), "20150830T123600Z");
+        assert_eq!(parse_iso8601("2015-08-30T12:36:00Z"), Some(1_440_938_160));
+        assert_eq!(parse_iso8601("2015-08-30T12:36:00.123Z"), Some(1_440_938_160));
+    }
+}
