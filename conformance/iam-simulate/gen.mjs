@@ -99,9 +99,9 @@ function makePrincipal(rng) {
     [2, ACCOUNTS[2]]
   ])
   const kind = rng.wpick([
-    [47, 'user'],
-    [47, 'session'],
-    [6, 'root']
+    [48, 'user'],
+    [48, 'session'],
+    [3, 'root']
   ])
   if (kind === 'user') {
     const u = rng.pick(USERS)

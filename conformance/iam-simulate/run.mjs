@@ -133,6 +133,79 @@ function variableBeforeProductSeparator(resource) {
 }
 
 // ---------------------------------------------------------------- deviation matchers
+
+// Matchers normally evaluate their counterfactual; with REWRITE_ONLY set they return
+// the rewritten case instead (or false when not applicable), so that several
+// deviations present in one case can be composed (see classify()).
+let REWRITE_ONLY = false
+async function verdict(cf, ew) {
+  if (REWRITE_ONLY) return cf
+  return (await oracleDecision(cf)) === ew
+}
+
+/**
+ * Classify a difference: the first single deviation whose counterfactual explains
+ * edgeward's answer; else the smallest composition of applicable rewrites ("a+b").
+ * @returns {string|undefined} deviation id(s)
+ */
+export async function classify(deviations, c, sim, ew) {
+  for (const d of deviations) {
+    if (d.iamSimulate && !d.iamSimulate.includes(sim)) continue
+    if (d.edgeward && !d.edgeward.includes(ew)) continue
+    if (await MATCHERS[d.matcher](c, sim, ew)) return d.id
+  }
+  // Several deviations in one case: compose the rewrites of every subset (of size >= 2)
+  // of the applicable ones, smallest first.
+  // (applicable: closure, since one rewrite can make another apply, e.g. removing an
+  // empty-list key makes ForAnyValue...IfExists see a missing key)
+  const applicable = []
+  REWRITE_ONLY = true
+  try {
+    for (let grew = true; grew; ) {
+      grew = false
+      // bases: the case, each applicable rewrite of it, and all of them composed
+      const bases = [c]
+      let cur = c
+      for (const d of applicable) {
+        const one = await MATCHERS[d.matcher](c, sim, ew)
+        if (one) bases.push(one)
+        cur = (await MATCHERS[d.matcher](cur, sim, ew)) || cur
+      }
+      bases.push(cur)
+      for (const d of deviations) {
+        if (applicable.includes(d)) continue
+        for (const b of bases) {
+          if (await MATCHERS[d.matcher](b, sim, ew)) {
+            applicable.push(d)
+            grew = true
+            break
+          }
+        }
+      }
+    }
+    applicable.sort((a, b) => deviations.indexOf(a) - deviations.indexOf(b))
+  } finally {
+    REWRITE_ONLY = false
+  }
+  const k = Math.min(applicable.length, 6)
+  const subsets = []
+  for (let mask = 1; mask < 1 << k; mask++) {
+    const sub = applicable.filter((_, i) => mask & (1 << i))
+    if (sub.length >= 2) subsets.push(sub)
+  }
+  subsets.sort((a, b) => a.length - b.length)
+  for (const sub of subsets) {
+    let cur = c
+    REWRITE_ONLY = true
+    try {
+      for (const d of sub) cur = (await MATCHERS[d.matcher](cur, sim, ew)) || cur
+    } finally {
+      REWRITE_ONLY = false
+    }
+    if ((await oracleDecision(cur)) === ew) return sub.map((d) => d.id).join('+')
+  }
+  return undefined
+}
 //
 // Each matcher gets (case, iamSimulateDecision, edgewardDecision) and returns true only
 // when the case is in the deviation's class AND the doc-correct evaluation explains
@@ -140,7 +213,7 @@ function variableBeforeProductSeparator(resource) {
 // iam-simulate's deviating feature is replaced by its documented meaning, then asking
 // iam-simulate again ("counterfactual").
 
-export const MATCHERS = {
+const MATCHERS_1 = {
   /**
    * A resource policy that names the assumed-role *session* ARN grants directly, and the
    * session policy does not limit that grant. Counterfactual: drop the session policy's
@@ -149,9 +222,228 @@ export const MATCHERS = {
    * session ARN (plus all resource Denies).
    */
   async sessionArnGrantNotLimitedBySessionPolicy(c, sim, ew) {
+    return sessionGrantCounterfactual(c, ew, (vals, p) => vals.includes(p))
+  },
+
+  /**
+   * Same as above for a resource-policy Allow with Principal "*" (or {"AWS":"*"}): the
+   * docs say a grant made "directly to ... the session principal" is not limited by
+   * the session policy; edgeward reads "*" as such a direct grant (it matches the
+   * session principal itself, and iam-simulate too treats "*" as a direct match for the
+   * permissions-boundary rule), iam-simulate does not for the session-policy rule.
+   */
+  async sessionWildcardGrantNotLimitedBySessionPolicy(c, sim, ew) {
+    return sessionGrantCounterfactual(c, ew, (vals) => vals.includes('*'))
+  },
+
+  /**
+   * The AWS account root user has complete access to its account's resources without
+   * identity policies (it cannot have any). iam-simulate has no notion of the root user
+   * and requires an identity-policy Allow. Counterfactual: give the root principal an
+   * identity policy allowing everything (KMS key policies, resource-policy denies, SCPs
+   * and RCPs still apply as for any principal). Not for sts:AssumeRole/TagSession: the
+   * root user cannot assume a role (IAM docs), so there the counterfactual does not apply.
+   */
+  /**
+   * The AWS account root user cannot assume a role ("You cannot assume a role when you are
+   * signed in as the AWS account root user"). iam-simulate refuses it for most trust
+   * policies but allows it when the trust policy grants a wildcard principal. The pair is
+   * the whole evidence: the root principal, an AssumeRole/TagSession action, iam-simulate
+   * Allowed and edgeward ImplicitlyDenied.
+   */
+  async rootCannotAssumeRole(c, sim, ew) {
+    return /^arn:aws:iam::\d{12}:root$/.test(c.request.principal) &&
+      /^sts:(assumerole.*|tagsession)$/i.test(c.request.action) &&
+      sim === 'Allowed' && ew === 'ImplicitlyDenied'
+  },
+
+  async rootUserImplicitFullAccess(c, sim, ew) {
+    const p = c.request.principal
+    if (!/^arn:aws:iam::\d{12}:root$/.test(p)) return false
+    if (/^sts:(assumerole|tagsession)$/i.test(c.request.action)) return false
+    const cf = clone(c)
+    cf.identityPolicies = [
+      ...cf.identityPolicies,
+      { name: 'root-user-implicit', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }
+    ]
+    return verdict(cf, ew)
+  },
+
+  /**
+   * IpAddress/NotIpAddress with the IPv4 range 0.0.0.0/0. iam-simulate computes the mask
+   * as `-1 << (32 - prefix)`, and JavaScript shifts by 32 mod 32 = 0, so /0 becomes a
+   * /32 that only contains 0.0.0.0. Counterfactual: replace 0.0.0.0/0 by the equivalent
+   * pair 0.0.0.0/1 + 128.0.0.0/1.
+   */
+  async ipv4ZeroPrefix(c, sim, ew) {
+    let touched = false
+    const cf = clone(c)
+    for (const [, pol] of allPolicies(cf)) {
+      for (const st of statementsOf(pol)) {
+        for (const [op, block] of Object.entries(st.Condition || {})) {
+          if (!/ipaddress/i.test(op)) continue
+          for (const k of Object.keys(block)) {
+            const vals = arr(block[k])
+            if (!vals.includes('0.0.0.0/0')) continue
+            touched = true
+            block[k] = [...vals.filter((v) => v !== '0.0.0.0/0'), '0.0.0.0/1', '128.0.0.0/1']
+          }
+        }
+      }
+    }
+    if (!touched) return false
+    return verdict(cf, ew)
+  },
+
+  /**
+   * A NotResource entry with a policy variable that has no value (key absent, no
+   * default). Docs: such an entry "will not match any resource", so NotResource (the
+   * complement) matches every resource. iam-simulate instead makes the whole NotResource
+   * element not match. Counterfactual: replace those entries by a literal ARN that
+   * matches nothing.
+   */
+  async notResourceUnresolvedVariable(c, sim, ew) {
+    let touched = false
+    const cf = clone(c)
+    const ctx = c.request.context || {}
+    for (const [, pol] of allPolicies(cf)) {
+      for (const st of statementsOf(pol)) {
+        if (st.NotResource === undefined) continue
+        const list = arr(st.NotResource).map((r) => {
+          if (!r.includes('${') || substituteVariables(r, ctx) !== undefined) return r
+          touched = true
+          return 'arn:aws:iam::000000000000:user/unresolved-policy-variable'
+        })
+        st.NotResource = Array.isArray(st.NotResource) ? list : list[0]
+      }
+    }
+    if (!touched) return false
+    return verdict(cf, ew)
+  },
+
+  /**
+   * A negated string/ARN operator (StringNotEquals, StringNotLike, ArnNotLike, ...)
+   * whose policy value is a variable with no value. Docs: "Inverted condition operators
+   * like StringNotEquals or StringNotLike do match against a null value": such a value is
+   * never equal/like, so it cannot make the negated test fail. iam-simulate turns the
+   * unresolvable value into a failed (false) comparison for the whole condition.
+   * Counterfactual: drop the null values; a condition left with none is true (dropped).
+   */
+  async negatedOperatorVariableWithoutValue(c, sim, ew) {
+    let touched = false
+    const cf = clone(c)
+    const ctx = c.request.context || {}
+    for (const [, pol] of allPolicies(cf)) {
+      for (const st of statementsOf(pol)) {
+        if (!st.Condition) continue
+        for (const op of Object.keys(st.Condition)) {
+          const base = op.split(':').pop().replace(/IfExists$/i, '')
+          if (!/^(StringNot|ArnNot)/i.test(base)) continue
+          for (const k of Object.keys(st.Condition[op])) {
+            const vals = arr(st.Condition[op][k])
+            const kept = vals.filter((v) => typeof v !== 'string' || !v.includes('${') || substituteVariables(v, ctx) !== undefined)
+            if (kept.length === vals.length) continue
+            touched = true
+            if (kept.length) st.Condition[op][k] = kept
+            else delete st.Condition[op][k]
+          }
+          if (Object.keys(st.Condition[op]).length === 0) delete st.Condition[op]
+        }
+        if (Object.keys(st.Condition).length === 0) delete st.Condition
+      }
+    }
+    if (!touched) return false
+    return verdict(cf, ew)
+  },
+
+  /**
+   * A multivalued context key whose value is the empty list. The docs call an empty
+   * list a null data set: Null "true" means the key "doesn't exist — it is null", "false"
+   * that it "exists and its value is not null"; ForAllValues is true and ForAnyValue
+   * false on it, as for a missing key. edgeward treats [] exactly as a missing key;
+   * iam-simulate treats it as present (Null "true" fails, ...IfExists does not apply).
+   * Counterfactual: remove the empty-list keys from the context, ask again.
+   */
+  async emptyMultivaluedKeyIsNull(c, sim, ew) {
+    const ctx = c.request.context || {}
+    const empty = Object.keys(ctx).filter((k) => Array.isArray(ctx[k]) && ctx[k].length === 0)
+    if (!empty.length) return false
+    const cf = clone(c)
+    for (const k of empty) delete cf.request.context[k]
+    return verdict(cf, ew)
+  },
+
+  /**
+   * ${*}, ${?}, ${$} in a StringEquals/StringNotEquals(IgnoreCase) value. Docs: these
+   * predefined variables stand for a literal *, ? and $ and "can be used in any string
+   * where you can use regular policy variables" (all string operators). iam-simulate
+   * only replaces them in wildcard-capable operators (StringLike, ...) and compares the
+   * raw text "${*}" otherwise. Counterfactual: write the literal characters instead.
+   */
+  async specialCharVariablesInEqualsOperators(c, sim, ew) {
+    let touched = false
+    const cf = clone(c)
+    const lit = (v) => v.replace(/\$\{\*\}/g, '*').replace(/\$\{\?\}/g, '?').replace(/\$\{\$\}/g, '$')
+    for (const [, pol] of allPolicies(cf)) {
+      for (const st of statementsOf(pol)) {
+        for (const [op, block] of Object.entries(st.Condition || {})) {
+          const base = op.split(':').pop().replace(/IfExists$/i, '')
+          if (!/^String(Not)?Equals(IgnoreCase)?$/i.test(base)) continue
+          for (const k of Object.keys(block)) {
+            const vals = arr(block[k])
+            if (!vals.some((v) => typeof v === 'string' && /\$\{[*?$]\}/.test(v))) continue
+            touched = true
+            const nv = vals.map((v) => (typeof v === 'string' ? lit(v) : v))
+            block[k] = Array.isArray(block[k]) ? nv : nv[0]
+          }
+        }
+      }
+    }
+    if (!touched) return false
+    return verdict(cf, ew)
+  },
+
+  /**
+   * ForAnyValue:<op>IfExists on a key absent from the request. Docs: with ...IfExists,
+   * "If the key is not present, evaluate the condition element as true" (any operator
+   * but Null). iam-simulate evaluates ForAnyValue first and returns false for a missing
+   * key, ignoring IfExists. Counterfactual: drop those conditions (true), ask again.
+   */
+  async forAnyValueIfExistsMissingKey(c, sim, ew) {
+    let touched = false
+    const cf = clone(c)
+    const present = new Set(Object.keys(c.request.context || {}).map((k) => k.toLowerCase()))
+    for (const [, pol] of allPolicies(cf)) {
+      for (const st of statementsOf(pol)) {
+        if (!st.Condition) continue
+        for (const op of Object.keys(st.Condition)) {
+          if (!/^foranyvalue:.*ifexists$/i.test(op)) continue
+          for (const k of Object.keys(st.Condition[op])) {
+            if (present.has(k.toLowerCase())) continue
+            touched = true
+            delete st.Condition[op][k]
+          }
+          if (Object.keys(st.Condition[op]).length === 0) delete st.Condition[op]
+        }
+        if (Object.keys(st.Condition).length === 0) delete st.Condition
+      }
+    }
+    if (!touched) return false
+    return verdict(cf, ew)
+  }
+}
+
+/**
+ * Counterfactual for session grants: drop the session policy's Allow statements (keep
+ * its Denies as identity denies), keep only Deny statements of the identity policies,
+ * and keep only resource-policy Allow statements whose Principal satisfies `direct`
+ * (plus all resource Denies); ask iam-simulate again.
+ */
+async function sessionGrantCounterfactual(c, ew, direct) {
+  {
     const p = c.request.principal
     if (!isSession(p) || !c.sessionPolicy || !c.resourcePolicy) return false
-    const names = (st) => principalValues(st.Principal).includes(p)
+    const names = (st) => direct(principalValues(st.Principal), p)
     const rsts = statementsOf(c.resourcePolicy)
     if (!rsts.some((st) => st.Effect === 'Allow' && st.Principal && names(st))) return false
     const cf = clone(c)
@@ -165,9 +457,11 @@ export const MATCHERS = {
       c.resourcePolicy,
       rsts.filter((st) => st.Effect === 'Deny' || (st.Principal && names(st)))
     )
-    return (await oracleDecision(cf)) === ew
-  },
+    return verdict(cf, ew)
+  }
+}
 
+const MATCHERS_2 = {
   /**
    * Deny + NotPrincipal: per the IAM docs AWS checks the account first, then the user
    * (or the role, then the role session), so a principal escapes the deny only if its
@@ -183,7 +477,9 @@ export const MATCHERS = {
     const p = c.request.principal
     const acct = accountOf(p)
     const hasPb = (c.permissionBoundaries || []).length > 0
-    const variants = [true, false] // session: role ARN alone suffices / session ARN needed too
+    // session: the account, the role and the session must all be listed (the docs' "account
+    // first, then the role, and then the assumed-role user")
+    const variants = [false]
     for (const roleSuffices of variants) {
       const rewritten = []
       for (const st of sts) {
@@ -211,6 +507,7 @@ export const MATCHERS = {
       }
       if (rewritten.length === 0) rewritten.push({ Effect: 'Deny', Principal: { AWS: 'arn:aws:iam::000000000000:root' }, Action: 'sts:DecodeAuthorizationMessage', Resource: '*' })
       const cf = { ...clone(c), resourcePolicy: withStatements(c.resourcePolicy, rewritten) }
+      if (REWRITE_ONLY) return cf
       if ((await oracleDecision(cf)) === ew) return true
       if (!isSession(p)) break
     }
@@ -246,9 +543,11 @@ export const MATCHERS = {
     }
     for (const [, pol] of allPolicies(cf)) fix(pol)
     if (!touched) return false
-    return (await oracleDecision(cf)) === ew
+    return verdict(cf, ew)
   }
 }
+
+export const MATCHERS = { ...MATCHERS_1, ...MATCHERS_2 }
 
 // ---------------------------------------------------------------- edgeward
 
@@ -367,18 +666,10 @@ async function main() {
       agree++
       continue
     }
-    let matched
-    for (const d of deviations) {
-      if (d.iamSimulate && !d.iamSimulate.includes(sim)) continue
-      if (d.edgeward && !d.edgeward.includes(e.decision)) continue
-      if (await MATCHERS[d.matcher](c, sim, e.decision)) {
-        matched = d
-        break
-      }
-    }
+    const matched = await classify(deviations, c, sim, e.decision)
     if (matched) {
       documented++
-      byDeviation.set(matched.id, (byDeviation.get(matched.id) || 0) + 1)
+      byDeviation.set(matched, (byDeviation.get(matched) || 0) + 1)
     } else {
       unexplained.push({ c, sim, e })
       const key = `iam-simulate ${sim} / edgeward ${e.decision}`

@@ -69,6 +69,11 @@ async fn handle(cloud: &Cloud, req: Request<Incoming>, remote: SocketAddr) -> Re
             return finish(error_reply(Protocol::Json11, "", &err, &request_id), &request_id);
         }
     };
+    if cloud.config.compat_moto {
+        if let Some((status, text)) = crate::compat::intercept(cloud, &parts, &body).await {
+            return finish(Reply { status, content_type: "application/json", headers: Vec::new(), body: text.into_bytes() }, &request_id);
+        }
+    }
     let raw_query = parts.uri.query().unwrap_or("");
     let route = match route(&parts.headers, raw_query, &body) {
         Ok(r) => r,
@@ -178,12 +183,20 @@ async fn dispatch(
         Ok(None) => return Err(missing_auth(route.protocol)),
         Err(e) => return Err(auth_err(e.kind, e.message)),
     };
-    let (caller, secret) = {
+    let resolved = {
         let state = cloud.read_state();
         identity::resolve(&state, &auth.credential.access_key_id, auth.security_token.as_deref(), now)
-            .map_err(|f| auth_failure(route.protocol, f))?
     };
-    sigv4::verify(&rp, &auth, &secret, now, &VerifyOptions::service()).map_err(|e| auth_err(e.kind, e.message))?;
+    let caller = match resolved {
+        Ok((caller, secret)) => {
+            sigv4::verify(&rp, &auth, &secret, now, &VerifyOptions::service()).map_err(|e| auth_err(e.kind, e.message))?;
+            caller
+        }
+        // The explicit, never-default moto compatibility mode: unknown keys act as the
+        // compat account's root (moto's suites sign with arbitrary keys).
+        Err(AuthFailure::UnknownKey) if cloud.config.compat_moto => crate::compat::unknown_key_caller(cloud, &auth),
+        Err(f) => return Err(auth_failure(route.protocol, f)),
+    };
 
     let mut call = Call {
         cloud,
@@ -229,12 +242,19 @@ fn run_operation(call: &mut Call<'_>, route: &Route, parts: &http::request::Part
             })
         }
         Protocol::Json10 | Protocol::Json11 => {
-            let _input = json::parse_body(body, "ValidationException")?;
-            Err(AwsError::new(
-                501,
-                "NotImplemented",
-                format!("The {} service ({}) is not implemented yet in edgeward", route.service, route.operation),
-            ))
+            let input = json::parse_body(body, "ValidationException")?;
+            let output = match route.service {
+                "cloudtrail" => crate::cloudtrail::handle(call, &route.operation, &input)?,
+                other => {
+                    return Err(AwsError::new(
+                        501,
+                        "NotImplemented",
+                        format!("The {other} service ({}) is not implemented yet in edgeward", route.operation),
+                    ))
+                }
+            };
+            let content_type = if route.protocol == Protocol::Json10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
+            Ok(Reply { status: 200, content_type, headers: Vec::new(), body: serde_json::to_vec(&output).unwrap_or_default() })
         }
         Protocol::RestXml => Err(AwsError::new(501, "NotImplemented", "S3 is not implemented yet in edgeward")),
     }

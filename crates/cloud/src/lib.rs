@@ -7,6 +7,8 @@
 
 pub mod authz;
 pub mod call;
+pub mod cloudtrail;
+pub mod compat;
 pub mod error;
 pub mod http;
 pub mod iam;
@@ -37,6 +39,9 @@ pub struct Config {
     pub listen: SocketAddr,
     pub accounts: Vec<String>,
     pub region: String,
+    /// moto compatibility (`--compat moto`): `/moto-api/reset` wipes state and unknown
+    /// access keys act as the root of account 123456789012. Never on by default.
+    pub compat_moto: bool,
 }
 
 impl Config {

@@ -134,7 +134,24 @@ pub fn explain(req: &Request, set: &PolicySet<'_>) -> Explanation {
 
 type Trace = Option<Vec<PolicyTrace>>;
 
+/// "No permissions are required to perform this operation. If an administrator attaches a
+/// policy to your identity that explicitly denies access to the sts:GetCallerIdentity
+/// action, you can still perform this operation." (STS API reference)
+fn needs_no_permission(req: &Request) -> bool {
+    req.action_lower == "sts:getcalleridentity"
+}
+
+/// "You cannot assume a role when you are signed in as the AWS account root user."
+/// (IAM user guide, switching to a role with the API)
+fn root_cannot_assume(req: &Request) -> bool {
+    req.principal.kind == PrincipalKind::Root
+        && (req.action_lower.starts_with("sts:assumerole") || req.action_lower == "sts:tagsession")
+}
+
 fn run(req: &Request, set: &PolicySet<'_>, trace: &mut Trace) -> Decision {
+    if needs_no_permission(req) && trace.is_none() {
+        return Decision::Allowed;
+    }
     let tracing = trace.is_some();
     let mut deny = false;
     let has_boundary = !set.permission_boundaries.is_empty();
@@ -172,8 +189,14 @@ fn run(req: &Request, set: &PolicySet<'_>, trace: &mut Trace) -> Decision {
     for (i, level) in set.rcps.iter().enumerate() {
         deny |= all(PolicyRole::Rcp, Some(i), level, trace).deny;
     }
+    if needs_no_permission(req) {
+        return Decision::Allowed;
+    }
     if deny {
         return Decision::ExplicitlyDenied;
+    }
+    if root_cannot_assume(req) {
+        return Decision::ImplicitlyDenied;
     }
     if !scp_levels_allow {
         return Decision::ImplicitlyDenied;
@@ -436,6 +459,12 @@ fn summarize(decision: Decision, req: &Request, set: &PolicySet<'_>, policies: &
         Some(sid) => format!("statement '{sid}'"),
         None => format!("statement #{}", s.index),
     };
+    if needs_no_permission(req) {
+        return format!("allowed: {} needs no permission and cannot be denied", req.action);
+    }
+    if decision == Decision::ImplicitlyDenied && root_cannot_assume(req) {
+        return "implicitly denied: the account root user cannot assume a role".into();
+    }
     match decision {
         Decision::ExplicitlyDenied => {
             for p in policies {

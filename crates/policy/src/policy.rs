@@ -508,6 +508,10 @@ impl Checker {
                 return None;
             }
         }
+        if !block.wildcard && block.entries.is_empty() {
+            self.error(&path, "Invalid principal in policy: the principal list is empty");
+            return None;
+        }
         if self.kind == PolicyKind::Rcp && !block.wildcard {
             self.error(&path, "Resource control policies must use \"Principal\": \"*\"");
             return None;

@@ -50,8 +50,9 @@ fn parse_ymd(date: &str) -> Option<(i64, u32, u32)> {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
     };
     // ISO 8601 years have four digits; anything longer is not a date (and would overflow).
+    let valid = |(y, m, d): (i64, u32, u32)| ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d));
     if date.len() == 8 && !date.contains('-') {
-        return Some((digits(&date[..4])?, digits(&date[4..6])? as u32, digits(&date[6..])? as u32));
+        return valid((digits(&date[..4])?, digits(&date[4..6])? as u32, digits(&date[6..])? as u32));
     }
     let mut it = date.split('-');
     let year = it.next()?;
@@ -61,10 +62,10 @@ fn parse_ymd(date: &str) -> Option<(i64, u32, u32)> {
     let y = digits(year)?;
     let m = it.next().map(digits).unwrap_or(Some(1))? as u32;
     let d = it.next().map(digits).unwrap_or(Some(1))? as u32;
-    if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    if it.next().is_some() {
         return None;
     }
-    Some((y, m, d))
+    valid((y, m, d))
 }
 
 /// Splits `12:00:00+02:00` into the clock and the offset in seconds east of UTC.
