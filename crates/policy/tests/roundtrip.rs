@@ -43,6 +43,9 @@ impl Rng {
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
+    fn word(&mut self, items: &[&'static str]) -> &'static str {
+        items[self.below(items.len())]
+    }
     fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + self.below(hi - lo + 1)
     }
@@ -175,7 +178,8 @@ fn ident(rng: &mut Rng) -> String {
     const PARTS: [&str; 10] = ["Get", "Put", "List", "Object", "Bucket", "Describe", "Item", "Role", "Key", "x"];
     let mut s = String::new();
     for _ in 0..rng.range(1, 3) {
-        s.push_str(*rng.pick(&PARTS));
+        let part = rng.word(&PARTS);
+        s.push_str(part);
     }
     s
 }
@@ -673,7 +677,8 @@ fn random_request(rng: &mut Rng) -> Request {
     let resource = *rng.pick(&RESOURCES);
     let mut b = Request::builder(principal, &action, resource);
     if rng.chance(40) {
-        b = b.resource_account(*rng.pick(&["111111111111", "222222222222", ""]));
+        let account = rng.word(&["111111111111", "222222222222", ""]);
+        b = b.resource_account(account);
     }
     for _ in 0..rng.range(0, 8) {
         let k = *rng.pick(&KEYS);
