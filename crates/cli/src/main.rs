@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod audit_cmd;
 mod cloud_cmd;
 mod policy_cmd;
 
@@ -23,6 +24,22 @@ enum Command {
     /// The local AWS-compatible cloud.
     #[command(subcommand)]
     Cloud(CloudCommand),
+    /// The audit trail: verify its integrity.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the trail's hash chain and signed digests; name any edited, deleted, inserted
+    /// or reordered event. Exit 1 when the trail does not verify.
+    Verify {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Only this account (default: every account).
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -39,6 +56,11 @@ enum CloudCommand {
         accounts: Vec<String>,
         #[arg(long, default_value = "us-east-1")]
         region: String,
+        /// Compatibility mode for third-party test suites. `moto`: `/moto-api/reset`
+        /// wipes all state and unknown access keys act as account 123456789012's root.
+        /// Never the default.
+        #[arg(long, value_enum)]
+        compat: Option<Compat>,
     },
     /// Print an account's root credentials for other tools.
     Credentials {
@@ -54,6 +76,11 @@ enum CloudCommand {
         #[arg(long, default_value = "us-east-1")]
         region: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Compat {
+    Moto,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -76,11 +103,21 @@ enum PolicyCommand {
         #[arg(long, default_value_t = 0)]
         repeat: u32,
     },
-    /// Explain the decision for each case: every policy, statement and condition.
+    /// Explain the decision for each case: every policy, statement and condition; or, with
+    /// --request-id, a decision the cloud made (denials are kept by request id).
     Explain {
         /// Case files, as for simulate.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "request_id")]
         files: Vec<PathBuf>,
+        /// A request id from a denied call to `edgeward cloud serve`.
+        #[arg(long)]
+        request_id: Option<String>,
+        /// The cloud's data directory (with --request-id).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The running cloud's endpoint (with --request-id).
+        #[arg(long, default_value = "http://127.0.0.1:4566")]
+        endpoint: String,
         #[arg(long, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
@@ -137,16 +174,18 @@ impl From<Kind> for edgeward_policy::PolicyKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Cloud(CloudCommand::Serve { data_dir, listen, accounts, region }) => {
-            cloud_cmd::serve(data_dir, listen, accounts, region)
+        Command::Cloud(CloudCommand::Serve { data_dir, listen, accounts, region, compat }) => {
+            cloud_cmd::serve(data_dir, listen, accounts, region, compat == Some(Compat::Moto))
         }
+        Command::Audit(AuditCommand::Verify { data_dir, account }) => audit_cmd::verify(data_dir, account),
         Command::Cloud(CloudCommand::Credentials { data_dir, account, format, endpoint, region }) => {
             cloud_cmd::credentials(data_dir, &account, format, &endpoint, &region)
         }
         Command::Policy(PolicyCommand::Simulate { files, repeat }) => policy_cmd::simulate(&files, repeat),
-        Command::Policy(PolicyCommand::Explain { files, output }) => {
-            policy_cmd::explain(&files, matches!(output, Output::Json))
-        }
+        Command::Policy(PolicyCommand::Explain { files, output, request_id, data_dir, endpoint }) => match request_id {
+            Some(id) => audit_cmd::explain_request(&id, data_dir, &endpoint, matches!(output, Output::Json)),
+            None => policy_cmd::explain(&files, matches!(output, Output::Json)),
+        },
         Command::Policy(PolicyCommand::Validate { files, kind, size_limit, output }) => {
             policy_cmd::validate(&files, kind.into(), size_limit, matches!(output, Output::Json))
         }
