@@ -60,8 +60,13 @@ fn parse_ymd(date: &str) -> Option<(i64, u32, u32)> {
         return None;
     }
     let y = digits(year)?;
-    let m = it.next().map(digits).unwrap_or(Some(1))? as u32;
-    let d = it.next().map(digits).unwrap_or(Some(1))? as u32;
+    // Range-check before narrowing: `as u32` would wrap 4294967297 to 1.
+    let m = it.next().map(digits).unwrap_or(Some(1))?;
+    let d = it.next().map(digits).unwrap_or(Some(1))?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let (m, d) = (m as u32, d as u32);
     if it.next().is_some() {
         return None;
     }
@@ -212,6 +217,9 @@ mod tests {
         assert_eq!(parse_date("2019-02-29"), None);
         assert_eq!(parse_date("not a date"), None);
         assert_eq!(parse_date("2020-13-01"), None);
+        assert_eq!(parse_date("2020-4294967297-01"), None);
+        assert_eq!(parse_date("2020-01-4294967297"), None);
+        assert_eq!(parse_date("20200001T000000Z"), None);
         assert_eq!(parse_date("20200101T000000Z"), parse_date("2020-01-01T00:00:00Z"));
     }
 
