@@ -39,6 +39,11 @@ enum AuditCommand {
         /// Only this account (default: every account).
         #[arg(long)]
         account: Option<String>,
+        /// A running `edgeward cloud serve` on this data directory: verify through it (its
+        /// lock keeps other processes out of the store), signed with the accounts' root
+        /// credentials from the data directory.
+        #[arg(long)]
+        endpoint: Option<String>,
     },
 }
 
@@ -177,7 +182,7 @@ fn main() -> ExitCode {
         Command::Cloud(CloudCommand::Serve { data_dir, listen, accounts, region, compat }) => {
             cloud_cmd::serve(data_dir, listen, accounts, region, compat == Some(Compat::Moto))
         }
-        Command::Audit(AuditCommand::Verify { data_dir, account }) => audit_cmd::verify(data_dir, account),
+        Command::Audit(AuditCommand::Verify { data_dir, account, endpoint }) => audit_cmd::verify(data_dir, account, endpoint),
         Command::Cloud(CloudCommand::Credentials { data_dir, account, format, endpoint, region }) => {
             cloud_cmd::credentials(data_dir, &account, format, &endpoint, &region)
         }

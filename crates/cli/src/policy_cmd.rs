@@ -165,46 +165,50 @@ fn render_table(name: &str, req: &edgeward_policy::Request, e: &Explanation) -> 
         if e.resource_policy_mode == edgeward_policy::ResourcePolicyMode::Required { ", trust/key policy must allow" } else { "" }
     );
     let _ = writeln!(s);
-    let _ = writeln!(s, "{:<34} {:<16} {:<6} {:<8} {:<7} {:<9} {:<10} {}", "POLICY", "STATEMENT", "EFFECT", "APPLIES", "ACTION", "RESOURCE", "PRINCIPAL", "CONDITIONS");
-    for p in &e.policies {
-        let role = serde_json::to_value(p.role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        let mut label = match p.level {
-            Some(l) => format!("{role}[{l}]"),
-            None => role,
+    render_policies(&mut s, &serde_json::to_value(&e.policies).unwrap_or_default());
+    s
+}
+
+/// The POLICY/STATEMENT table of an explanation's `policies`, from its JSON form (so a
+/// stored explanation renders the same as a fresh one).
+pub(crate) fn render_policies(s: &mut String, policies: &Value) {
+    let text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_default();
+    let flag = |v: &Value| yes(v.as_bool().unwrap_or(false));
+    let strings = |v: &Value| format!("{:?}", v.as_array().into_iter().flatten().map(text).collect::<Vec<_>>());
+    let _ = writeln!(s, "{:<34} {:<16} {:<6} {:<8} {:<7} {:<9} {:<10} CONDITIONS", "POLICY", "STATEMENT", "EFFECT", "APPLIES", "ACTION", "RESOURCE", "PRINCIPAL");
+    for p in policies.as_array().into_iter().flatten() {
+        let mut label = match p["level"].as_u64() {
+            Some(l) => format!("{}[{l}]", text(&p["role"])),
+            None => text(&p["role"]),
         };
-        if let Some(n) = &p.name {
+        if let Some(n) = p["name"].as_str() {
             let _ = write!(label, " '{n}'");
         }
-        for st in &p.statements {
-            let sid = st.sid.clone().unwrap_or_else(|| format!("#{}", st.index));
-            let principal = match &st.principal {
-                Some(pt) => serde_json::to_value(pt.grant).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-                None => "-".into(),
-            };
-            let held = st.conditions.iter().filter(|c| c.result).count();
-            let conds = if st.conditions.is_empty() { "-".to_string() } else { format!("{held}/{} hold", st.conditions.len()) };
+        for st in p["statements"].as_array().into_iter().flatten() {
+            let sid = st["sid"].as_str().map(str::to_string).unwrap_or_else(|| format!("#{}", st["index"]));
+            let principal = if st["principal"].is_null() { "-".to_string() } else { text(&st["principal"]["grant"]) };
+            let conditions = st["conditions"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let held = conditions.iter().filter(|c| c["result"].as_bool() == Some(true)).count();
+            let conds = if conditions.is_empty() { "-".to_string() } else { format!("{held}/{} hold", conditions.len()) };
             let _ = writeln!(
                 s,
                 "{:<34} {:<16} {:<6} {:<8} {:<7} {:<9} {:<10} {}",
                 truncate(&label, 34),
                 truncate(&sid, 16),
-                format!("{:?}", st.effect),
-                yes(st.applies),
-                yes(st.action_matched),
-                yes(st.resource_matched),
+                text(&st["effect"]),
+                flag(&st["applies"]),
+                flag(&st["action_matched"]),
+                flag(&st["resource_matched"]),
                 principal,
                 conds
             );
-            for c in &st.conditions {
-                let actual = match &c.actual {
-                    None => "(missing)".to_string(),
-                    Some(v) => format!("{v:?}"),
-                };
-                let _ = writeln!(s, "    {} {} {} {:?} actual {} -> {}", if c.result { "✓" } else { "✗" }, c.operator, c.key, c.expected, actual, c.result);
+            for c in conditions {
+                let result = c["result"].as_bool().unwrap_or(false);
+                let actual = if c["actual"].is_null() { "(missing)".to_string() } else { strings(&c["actual"]) };
+                let _ = writeln!(s, "    {} {} {} {} actual {} -> {}", if result { "✓" } else { "✗" }, text(&c["operator"]), text(&c["key"]), strings(&c["expected"]), actual, result);
             }
         }
     }
-    s
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -45,13 +45,25 @@ impl Server {
         Server::start_in(data_dir)
     }
 
+    /// Starts a server like `start`, with extra `cloud serve` arguments (e.g. `--compat moto`).
+    pub fn start_with(name: &str, extra_args: &[&str]) -> Server {
+        let data_dir = std::env::temp_dir().join(format!("edgeward-it-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        Server::start_in_with(data_dir, extra_args)
+    }
+
     /// Starts (or restarts) a server on an existing data directory.
     pub fn start_in(data_dir: PathBuf) -> Server {
+        Server::start_in_with(data_dir, &[])
+    }
+
+    fn start_in_with(data_dir: PathBuf, extra_args: &[&str]) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_edgeward"))
             .args(["cloud", "serve", "--data-dir"])
             .arg(&data_dir)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--accounts", "111111111111,222222222222,333333333333"])
+            .args(extra_args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -78,7 +90,13 @@ impl Server {
     /// Runs a Python client script from conformance/clients with the server's endpoint and
     /// data directory in its environment; returns its output.
     pub fn run_python(&self, script: &str) -> Output {
-        Command::new(python())
+        self.python_command(script).output().expect("run python")
+    }
+
+    /// The command `run_python` runs, to add environment or to spawn it.
+    pub fn python_command(&self, script: &str) -> Command {
+        let mut cmd = Command::new(python());
+        cmd
             .arg(repo_root().join("conformance/clients").join(script))
             .env("EDGEWARD_ENDPOINT", self.endpoint())
             .env("EDGEWARD_DATA_DIR", &self.data_dir)
@@ -86,9 +104,8 @@ impl Server {
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("EDGEWARD_BIN", env!("CARGO_BIN_EXE_edgeward"))
-            .env("PATH", format!("{}:{}", python().parent().unwrap().display(), std::env::var("PATH").unwrap_or_default()))
-            .output()
-            .expect("run python")
+            .env("PATH", format!("{}:{}", python().parent().unwrap().display(), std::env::var("PATH").unwrap_or_default()));
+        cmd
     }
 }
 

@@ -69,9 +69,21 @@ async fn handle(cloud: &Cloud, req: Request<Incoming>, remote: SocketAddr) -> Re
             return finish(error_reply(Protocol::Json11, "", &err, &request_id), &request_id);
         }
     };
+    // edgeward's own read-only endpoints (decisions, trail verification): root-signed.
+    if parts.uri.path().starts_with(crate::trail::admin::PREFIX) {
+        let (status, value) = crate::trail::admin::handle(cloud, &parts, &body);
+        let body = serde_json::to_vec(&value).unwrap_or_default();
+        return finish(Reply { status, content_type: "application/json", headers: Vec::new(), body }, &request_id);
+    }
+    // Enforcement (SigV4 + IAM) is always on, except in the explicit moto compatibility
+    // mode, whose control endpoints can switch it off for the next N requests.
+    let mut enforce = true;
     if cloud.config.compat_moto {
-        if let Some((status, text)) = crate::compat::intercept(cloud, &parts, &body).await {
-            return finish(Reply { status, content_type: "application/json", headers: Vec::new(), body: text.into_bytes() }, &request_id);
+        match crate::compat::intercept(cloud, &parts, &body).await {
+            crate::compat::Intercepted::Reply { status, body } => {
+                return finish(Reply { status, content_type: "application/json", headers: Vec::new(), body: body.into_bytes() }, &request_id);
+            }
+            crate::compat::Intercepted::Pass { enforce: e } => enforce = e,
         }
     }
     let raw_query = parts.uri.query().unwrap_or("");
@@ -79,7 +91,7 @@ async fn handle(cloud: &Cloud, req: Request<Incoming>, remote: SocketAddr) -> Re
         Ok(r) => r,
         Err((protocol, err)) => return finish(error_reply(protocol, "", &err, &request_id), &request_id),
     };
-    let reply = match dispatch(cloud, &route, &parts, &body, remote, &request_id).await {
+    let reply = match dispatch(cloud, &route, &parts, &body, remote, &request_id, enforce).await {
         Ok(r) => r,
         Err(err) => error_reply(route.protocol, route.service, &err, &request_id),
     };
@@ -158,19 +170,13 @@ async fn dispatch(
     body: &Bytes,
     remote: SocketAddr,
     request_id: &str,
+    enforce: bool,
 ) -> Result<Reply, AwsError> {
-    if route.service == "s3" {
-        return Err(AwsError::new(501, "NotImplemented", "S3 is not implemented yet in edgeward"));
-    }
+    // Only the moto compatibility mode ever turns enforcement off.
+    let lenient = !enforce && cloud.config.compat_moto;
     let now = crate::time::now_secs();
     let body_hash = sigv4::sha256_hex(body);
-    let rp = RequestParts {
-        method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body_sha256: Some(&body_hash),
-    };
+    let rp = request_parts(parts, &body_hash);
     let auth_err = |kind: sigv4::ErrorKind, message: String| {
         let (code, status) = match route.protocol {
             Protocol::Query => kind.query_code(),
@@ -179,23 +185,36 @@ async fn dispatch(
         AwsError::new(status, code, message)
     };
     let auth = match sigv4::parse(&rp) {
-        Ok(Some(a)) => a,
+        Ok(Some(a)) => Some(a),
+        Ok(None) | Err(_) if lenient => None,
         Ok(None) => return Err(missing_auth(route.protocol)),
         Err(e) => return Err(auth_err(e.kind, e.message)),
     };
-    let resolved = {
-        let state = cloud.read_state();
-        identity::resolve(&state, &auth.credential.access_key_id, auth.security_token.as_deref(), now)
-    };
-    let caller = match resolved {
-        Ok((caller, secret)) => {
-            sigv4::verify(&rp, &auth, &secret, now, &VerifyOptions::service()).map_err(|e| auth_err(e.kind, e.message))?;
-            caller
+    if route.service == "s3" {
+        // After the signature check, so that unsigned requests are refused first.
+        return Err(AwsError::new(501, "NotImplemented", "S3 is not implemented yet in edgeward"));
+    }
+    let (caller, region) = match &auth {
+        // moto compatibility with enforcement off: the key names the caller (unknown keys
+        // act as the root of 123456789012), nothing is verified.
+        Some(auth) if lenient => {
+            (crate::compat::lenient_caller(&cloud.read_state(), &auth.credential.access_key_id, now), auth.credential.region.clone())
         }
-        // The explicit, never-default moto compatibility mode: unknown keys act as the
-        // compat account's root (moto's suites sign with arbitrary keys).
-        Err(AuthFailure::UnknownKey) if cloud.config.compat_moto => crate::compat::unknown_key_caller(cloud, &auth),
-        Err(f) => return Err(auth_failure(route.protocol, f)),
+        Some(auth) => {
+            let resolved = {
+                let state = cloud.read_state();
+                identity::resolve(&state, &auth.credential.access_key_id, auth.security_token.as_deref(), now)
+            };
+            let caller = match resolved {
+                Ok((caller, secret)) => {
+                    sigv4::verify(&rp, auth, &secret, now, &VerifyOptions::service()).map_err(|e| auth_err(e.kind, e.message))?;
+                    caller
+                }
+                Err(f) => return Err(auth_failure(route.protocol, f)),
+            };
+            (caller, auth.credential.region.clone())
+        }
+        None => (crate::compat::unknown_key_caller(""), cloud.config.region.clone()),
     };
 
     let mut call = Call {
@@ -203,14 +222,17 @@ async fn dispatch(
         request_id: request_id.to_string(),
         service: route.service,
         operation: route.operation.clone(),
-        region: auth.credential.region.clone(),
+        region,
         source_ip: remote.ip().to_string(),
         user_agent: parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string(),
         now,
         caller,
         batch: Batch::default(),
         trail: TrailDraft::default(),
+        enforce: !lenient,
     };
+    // GetAccessKeyLastUsed: every authenticated request records its key's last use.
+    crate::iam::note_key_use(&mut call);
     let result = run_operation(&mut call, route, parts, body);
     let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
     crate::trail::record(&mut call, &outcome);
@@ -222,6 +244,17 @@ async fn dispatch(
         std::process::exit(70);
     }
     result
+}
+
+/// What SigV4 covers of a received request, given the hex SHA-256 of its body.
+pub(crate) fn request_parts<'a>(parts: &'a http::request::Parts, body_sha256: &'a str) -> RequestParts<'a> {
+    RequestParts {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body_sha256: Some(body_sha256),
+    }
 }
 
 fn run_operation(call: &mut Call<'_>, route: &Route, parts: &http::request::Parts, body: &Bytes) -> Result<Reply, AwsError> {
@@ -263,6 +296,8 @@ fn run_operation(call: &mut Call<'_>, route: &Route, parts: &http::request::Part
 fn missing_auth(protocol: Protocol) -> AwsError {
     match protocol {
         Protocol::Query => AwsError::new(403, "MissingAuthenticationToken", "Request is missing Authentication Token"),
+        // S3 answers anonymous requests it does not allow this way.
+        Protocol::RestXml => AwsError::new(403, "AccessDenied", "Access Denied"),
         _ => AwsError::new(400, "MissingAuthenticationTokenException", "Request is missing Authentication Token"),
     }
 }

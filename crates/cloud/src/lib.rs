@@ -82,6 +82,8 @@ pub struct Cloud {
     pub config: Config,
     pub store: Store,
     state: RwLock<State>,
+    /// The moto compatibility mode's switches (unused unless `config.compat_moto`).
+    pub compat: compat::CompatState,
 }
 
 impl Cloud {
@@ -98,7 +100,7 @@ impl Cloud {
         let store = Store::open(&config.data_dir.join("edgeward.redb"))
             .map_err(|e| CloudError(format!("cannot open the store in {}: {e}", config.data_dir.display())))?;
         let state = State::load(&store).map_err(|e| CloudError(e.to_string()))?;
-        let cloud = Arc::new(Cloud { config, store, state: RwLock::new(state) });
+        let cloud = Arc::new(Cloud { config, store, state: RwLock::new(state), compat: compat::CompatState::default() });
         cloud.ensure_accounts().await?;
         Ok(cloud)
     }
@@ -111,29 +113,45 @@ impl Cloud {
         self.state.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The configured accounts, plus 123456789012 in the moto compatibility mode.
+    fn wanted_accounts(&self) -> Vec<String> {
+        let mut ids = self.config.accounts.clone();
+        if self.config.compat_moto && !ids.iter().any(|a| a == compat::COMPAT_ACCOUNT) {
+            ids.push(compat::COMPAT_ACCOUNT.to_string());
+        }
+        ids
+    }
+
     async fn ensure_accounts(&self) -> Result<(), CloudError> {
         let mut batch = Batch::default();
         {
             let mut st = self.write_state();
             let now = crate::time::now_secs();
-            for id in &self.config.accounts {
-                if st.accounts.contains_key(id) {
-                    continue;
+            for id in self.wanted_accounts() {
+                if !st.accounts.contains_key(&id) {
+                    add_account(&mut st, &mut batch, &id, None, now);
                 }
-                let key = AccessKey {
-                    id: crate::ids::aws_id("AKIA"),
-                    secret: crate::ids::secret_key(),
-                    owner: KeyOwner::Root { account: id.clone() },
-                    status: "Active".into(),
-                    created: now,
-                    last_used: None,
-                };
-                let account = Account { id: id.clone(), root_key: key.id.clone(), created: now };
-                state::put(&mut batch, state::access_key_key(&key.id), &key);
-                state::put(&mut batch, state::account_key(id), &account);
-                st.keys.insert(key.id.clone(), key);
-                st.accounts.insert(id.clone(), account);
-                st.iam.entry(id.clone()).or_default();
+            }
+        }
+        self.store.commit(batch).await.map_err(|e| CloudError(e.to_string()))?;
+        write_root_credentials(&self.config.data_dir, &self.root_credentials())
+    }
+
+    /// Wipes everything — every account's IAM entities, access keys, sessions, the trail
+    /// and the recorded decisions — in one transaction, then recreates the configured
+    /// accounts (and 123456789012 in the moto compatibility mode) with the root keys they
+    /// had, so `root-credentials.json` stays valid. Meant for test harnesses
+    /// (`POST /moto-api/reset`); requests running concurrently with a reset may leave
+    /// their own records behind.
+    pub async fn reset(&self) -> Result<(), CloudError> {
+        let mut batch = Batch { wipe: true, ..Batch::default() };
+        {
+            let mut st = self.write_state();
+            let now = crate::time::now_secs();
+            let old = std::mem::take(&mut *st);
+            for id in self.wanted_accounts() {
+                let kept = old.accounts.get(&id).and_then(|a| Some((a.clone(), old.keys.get(&a.root_key)?.clone())));
+                add_account(&mut st, &mut batch, &id, kept, now);
             }
         }
         self.store.commit(batch).await.map_err(|e| CloudError(e.to_string()))?;
@@ -151,6 +169,26 @@ impl Cloud {
             })
             .collect()
     }
+}
+
+/// Adds an account with its root key (the given one, or a new one) to memory and a batch.
+fn add_account(st: &mut State, batch: &mut Batch, id: &str, kept: Option<(Account, AccessKey)>, now: i64) {
+    let (account, key) = kept.unwrap_or_else(|| {
+        let key = AccessKey {
+            id: crate::ids::aws_id("AKIA"),
+            secret: crate::ids::secret_key(),
+            owner: KeyOwner::Root { account: id.to_string() },
+            status: "Active".into(),
+            created: now,
+            last_used: None,
+        };
+        (Account { id: id.to_string(), root_key: key.id.clone(), created: now }, key)
+    });
+    state::put(batch, state::access_key_key(&key.id), &key);
+    state::put(batch, state::account_key(id), &account);
+    st.keys.insert(key.id.clone(), key);
+    st.accounts.insert(id.to_string(), account);
+    st.iam.entry(id.to_string()).or_default();
 }
 
 fn write_root_credentials(dir: &Path, creds: &BTreeMap<String, RootCredentials>) -> Result<(), CloudError> {

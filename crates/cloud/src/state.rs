@@ -154,6 +154,15 @@ pub struct AccessKey {
     pub last_used: Option<i64>,
 }
 
+/// When, for which service and in which region a long-term access key was last used
+/// (GetAccessKeyLastUsed). Stored apart from the key so that use never rewrites the key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KeyUse {
+    pub date: i64,
+    pub service: String,
+    pub region: String,
+}
+
 /// A temporary-credential session (AssumeRole, GetSessionToken).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
@@ -216,6 +225,8 @@ pub struct State {
     pub iam: HashMap<String, Iam>,
     pub keys: HashMap<String, AccessKey>,
     pub sessions: HashMap<String, Session>,
+    /// Last use of long-term access keys, by key id.
+    pub key_use: HashMap<String, KeyUse>,
 }
 
 // Store keys: one record per entity.
@@ -240,6 +251,9 @@ pub fn access_key_key(id: &str) -> String {
 pub fn session_key(id: &str) -> String {
     format!("session/{id}")
 }
+pub fn key_use_key(id: &str) -> String {
+    format!("keyuse/{id}")
+}
 
 /// Adds a record's current value to a batch.
 pub fn put<T: Serialize>(batch: &mut Batch, key: String, value: &T) {
@@ -262,6 +276,10 @@ impl State {
                 (Some("key"), Some(_), None) => {
                     let key: AccessKey = serde_json::from_slice(&v).map_err(|e| bad(&k, e))?;
                     st.keys.insert(key.id.clone(), key);
+                }
+                (Some("keyuse"), Some(id), None) => {
+                    let u: KeyUse = serde_json::from_slice(&v).map_err(|e| bad(&k, e))?;
+                    st.key_use.insert(id.to_string(), u);
                 }
                 (Some("session"), Some(_), None) => {
                     let s: Session = serde_json::from_slice(&v).map_err(|e| bad(&k, e))?;

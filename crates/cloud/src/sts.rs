@@ -41,8 +41,10 @@ pub fn handle(call: &mut Call<'_>, op: &str, params: &Params) -> Result<String, 
 fn get_caller_identity(call: &mut Call<'_>) -> Result<String, AwsError> {
     call.trail.read_only = true;
     let c = &call.caller;
+    let (arn, user_id, account) =
+        crate::compat::moto_default_identity(call).unwrap_or_else(|| (c.arn.clone(), c.user_id(), c.account.clone()));
     let mut x = Xml::new();
-    x.elem("Arn", &c.arn).elem("UserId", &c.user_id()).elem("Account", &c.account);
+    x.elem("Arn", &arn).elem("UserId", &user_id).elem("Account", &account);
     Ok(x.finish())
 }
 
@@ -57,6 +59,11 @@ fn validation(message: impl Into<String>) -> AwsError {
 fn assume_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
     let role_arn = p.required("RoleArn")?.to_string();
     let session_name = p.required("RoleSessionName")?.to_string();
+    if session_name.len() > 64 {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64"
+        )));
+    }
     if !valid_session_name(&session_name) {
         return Err(validation(format!(
             "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
@@ -184,41 +191,20 @@ fn assume_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
     let mut all_transitive: Vec<String> = inherited.iter().map(|t| t.key.clone()).collect();
     all_transitive.extend(transitive.iter().cloned());
 
-    let key_id = crate::ids::aws_id("ASIA");
-    let secret = crate::ids::secret_key();
-    let token = crate::ids::session_token();
+    let kind = SessionKind::AssumedRole {
+        role_name: role.name.clone(),
+        role_arn: role.arn.clone(),
+        role_id: role.id.clone(),
+        session_name: session_name.clone(),
+        tags: all_tags,
+        transitive_tag_keys: all_transitive,
+        session_policy,
+        session_policy_arns: policy_arns,
+        chained,
+    };
+    let creds = issue_session(call, &mut st, &role_account, call.now + duration, kind, effective_source.clone());
+    let (key_id, secret, token) = (creds.key_id, creds.secret, creds.token);
     let now = call.now;
-    let session = Session {
-        access_key_id: key_id.clone(),
-        token: token.clone(),
-        account: role_account.clone(),
-        issued: now,
-        expires: now + duration,
-        kind: SessionKind::AssumedRole {
-            role_name: role.name.clone(),
-            role_arn: role.arn.clone(),
-            role_id: role.id.clone(),
-            session_name: session_name.clone(),
-            tags: all_tags,
-            transitive_tag_keys: all_transitive,
-            session_policy,
-            session_policy_arns: policy_arns,
-            chained,
-        },
-        source_identity: effective_source.clone(),
-    };
-    let key = AccessKey {
-        id: key_id.clone(),
-        secret: secret.clone(),
-        owner: KeyOwner::Session { account: role_account.clone() },
-        status: "Active".into(),
-        created: now,
-        last_used: None,
-    };
-    state::put(&mut call.batch, state::access_key_key(&key_id), &key);
-    state::put(&mut call.batch, state::session_key(&key_id), &session);
-    st.keys.insert(key_id.clone(), key);
-    st.sessions.insert(key_id.clone(), session);
 
     let assumed_arn = format!("arn:aws:sts::{role_account}:assumed-role/{}/{session_name}", role.name);
     let assumed_id = format!("{}:{session_name}", role.id);
@@ -242,6 +228,47 @@ fn assume_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
 fn packed_size(tags: &[Tag], policy: Option<&str>) -> usize {
     let bytes: usize = tags.iter().map(|t| t.key.len() + t.value.len()).sum::<usize>() + policy.map_or(0, |p| p.len());
     (bytes * 100 / 2048).clamp(1, 100)
+}
+
+/// Fresh temporary credentials.
+struct Issued {
+    key_id: String,
+    secret: String,
+    token: String,
+}
+
+/// Creates a session and its ASIA key in `account`, staged in the call's batch.
+fn issue_session(
+    call: &mut Call<'_>,
+    st: &mut crate::state::State,
+    account: &str,
+    expires: i64,
+    kind: SessionKind,
+    source_identity: Option<String>,
+) -> Issued {
+    let issued = Issued { key_id: crate::ids::aws_id("ASIA"), secret: crate::ids::secret_key(), token: crate::ids::session_token() };
+    let session = Session {
+        access_key_id: issued.key_id.clone(),
+        token: issued.token.clone(),
+        account: account.to_string(),
+        issued: call.now,
+        expires,
+        kind,
+        source_identity,
+    };
+    let key = AccessKey {
+        id: issued.key_id.clone(),
+        secret: issued.secret.clone(),
+        owner: KeyOwner::Session { account: account.to_string() },
+        status: "Active".into(),
+        created: call.now,
+        last_used: None,
+    };
+    state::put(&mut call.batch, state::access_key_key(&issued.key_id), &key);
+    state::put(&mut call.batch, state::session_key(&issued.key_id), &session);
+    st.keys.insert(issued.key_id.clone(), key);
+    st.sessions.insert(issued.key_id.clone(), session);
+    issued
 }
 
 fn credentials_xml(x: &mut Xml, key_id: &str, secret: &str, token: &str, expiration: &str) {
@@ -279,31 +306,10 @@ fn get_session_token(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError
     let duration = p.int("DurationSeconds", 900, 129_600)?.unwrap_or(if max == 3600 { 3600 } else { 43_200 }).min(max);
     let cloud = call.cloud;
     let mut st = cloud.write_state();
-    let key_id = crate::ids::aws_id("ASIA");
-    let secret = crate::ids::secret_key();
-    let token = crate::ids::session_token();
     let now = call.now;
-    let session = Session {
-        access_key_id: key_id.clone(),
-        token: token.clone(),
-        account: call.caller.account.clone(),
-        issued: now,
-        expires: now + duration,
-        kind: SessionKind::SessionToken { owner },
-        source_identity: None,
-    };
-    let key = AccessKey {
-        id: key_id.clone(),
-        secret: secret.clone(),
-        owner: KeyOwner::Session { account: call.caller.account.clone() },
-        status: "Active".into(),
-        created: now,
-        last_used: None,
-    };
-    state::put(&mut call.batch, state::access_key_key(&key_id), &key);
-    state::put(&mut call.batch, state::session_key(&key_id), &session);
-    st.keys.insert(key_id.clone(), key);
-    st.sessions.insert(key_id.clone(), session);
+    let account = call.caller.account.clone();
+    let creds = issue_session(call, &mut st, &account, now + duration, SessionKind::SessionToken { owner }, None);
+    let (key_id, secret, token) = (creds.key_id, creds.secret, creds.token);
     let expiration = crate::time::iso8601(now + duration);
     call.trail.request_parameters = Some(json!({"durationSeconds": duration}));
     call.trail.response_elements = Some(json!({"credentials": {"accessKeyId": key_id, "expiration": expiration}}));

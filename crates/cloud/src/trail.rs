@@ -1,6 +1,11 @@
 //! The audit trail: every call, allowed or denied, becomes a CloudTrail-shaped event in the
 //! caller's account and, across accounts, in the resource owner's. Events are appended in
-//! the same transaction as the state change they record; the store chains them by hash.
+//! the same transaction as the state change they record; the store chains them by hash
+//! and signs digests of the chain (`digest`); `verify` checks both.
+
+pub mod admin;
+pub mod digest;
+pub mod verify;
 
 use serde_json::{json, Map, Value};
 

@@ -445,16 +445,31 @@ impl Checker {
         Some(Statement { sid, effect: effect?, principal: principal?, action: action?, resource: resource?, conditions: conditions? })
     }
 
+    /// Reads an element that has a negated twin (`Action`/`NotAction`, …): Err when both
+    /// are present (reported), Ok(None) when neither is.
+    fn either<'v>(
+        &mut self,
+        path: &str,
+        st: &'v Map<String, Value>,
+        name: &'static str,
+        not_name: &'static str,
+    ) -> Result<Option<(&'static str, &'v Value, bool)>, ()> {
+        match (st.get(name), st.get(not_name)) {
+            (Some(_), Some(_)) => {
+                self.error(path, format!("A statement cannot have both {name} and {not_name}"));
+                Err(())
+            }
+            (Some(v), None) => Ok(Some((name, v, false))),
+            (None, Some(v)) => Ok(Some((not_name, v, true))),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// Returns Some(None) when the statement legitimately has no principal element.
     fn principal_block(&mut self, path: &str, st: &Map<String, Value>, effect: Option<Effect>) -> Option<Option<PrincipalBlock>> {
-        let (key, value, negated) = match (st.get("Principal"), st.get("NotPrincipal")) {
-            (Some(_), Some(_)) => {
-                self.error(path, "A statement cannot have both Principal and NotPrincipal");
-                return None;
-            }
-            (Some(v), None) => ("Principal", v, false),
-            (None, Some(v)) => ("NotPrincipal", v, true),
-            (None, None) => {
+        let (key, value, negated) = match self.either(path, st, "Principal", "NotPrincipal").ok()? {
+            Some(found) => found,
+            None => {
                 if self.kind.principal_rule() == PrincipalRule::Required {
                     self.error(path, "Missing required field Principal");
                     return None;
@@ -520,14 +535,9 @@ impl Checker {
     }
 
     fn action_block(&mut self, path: &str, st: &Map<String, Value>) -> Option<ActionBlock> {
-        let (key, value, negated) = match (st.get("Action"), st.get("NotAction")) {
-            (Some(_), Some(_)) => {
-                self.error(path, "A statement cannot have both Action and NotAction");
-                return None;
-            }
-            (Some(v), None) => ("Action", v, false),
-            (None, Some(v)) => ("NotAction", v, true),
-            (None, None) => {
+        let (key, value, negated) = match self.either(path, st, "Action", "NotAction").ok()? {
+            Some(found) => found,
+            None => {
                 self.error(path, "Policy statement must contain actions (Action or NotAction)");
                 return None;
             }
@@ -570,14 +580,9 @@ impl Checker {
 
     /// Returns Some(None) for a trust policy statement without a resource.
     fn resource_block(&mut self, path: &str, st: &Map<String, Value>, variables: bool) -> Option<Option<ResourceBlock>> {
-        let (key, value, negated) = match (st.get("Resource"), st.get("NotResource")) {
-            (Some(_), Some(_)) => {
-                self.error(path, "A statement cannot have both Resource and NotResource");
-                return None;
-            }
-            (Some(v), None) => ("Resource", v, false),
-            (None, Some(v)) => ("NotResource", v, true),
-            (None, None) => {
+        let (key, value, negated) = match self.either(path, st, "Resource", "NotResource").ok()? {
+            Some(found) => found,
+            None => {
                 if self.kind.resource_required() {
                     self.error(path, "Policy statement must contain resources (Resource or NotResource)");
                     return None;

@@ -18,6 +18,11 @@ impl Params {
         Params { pairs }
     }
 
+    /// Every parameter as sent, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
