@@ -231,13 +231,24 @@ async fn dispatch(
         trail: TrailDraft::default(),
         enforce: !lenient,
     };
-    // GetAccessKeyLastUsed: every authenticated request records its key's last use.
-    crate::iam::note_key_use(&mut call);
-    let result = run_operation(&mut call, route, parts, body);
-    let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
-    crate::trail::record(&mut call, &outcome);
-    let batch = std::mem::take(&mut call.batch);
-    if let Err(e) = cloud.store.commit(batch).await {
+    // Operations change memory under the state lock and stage full records; their batches
+    // must reach the writer in the same order, or a restart could load an older record over
+    // a newer one. The commit-order lock spans the change and the hand-off (never the wait).
+    let (result, pending) = {
+        let _order = cloud.commit_order.lock().unwrap_or_else(|e| e.into_inner());
+        // GetAccessKeyLastUsed: every authenticated request records its key's last use.
+        crate::iam::note_key_use(&mut call);
+        let result = run_operation(&mut call, route, parts, body);
+        let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+        crate::trail::record(&mut call, &outcome);
+        let batch = std::mem::take(&mut call.batch);
+        (result, cloud.store.submit(batch))
+    };
+    let committed = match pending {
+        Ok(p) => p.wait().await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = committed {
         // Memory may now be ahead of disk: stop rather than serve state that was never
         // made durable. A restart reloads what was committed.
         tracing::error!("cannot commit to the store: {e}; stopping");

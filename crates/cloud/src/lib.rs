@@ -84,6 +84,9 @@ pub struct Cloud {
     state: RwLock<State>,
     /// The moto compatibility mode's switches (unused unless `config.compat_moto`).
     pub compat: compat::CompatState,
+    /// Held from a call's first state change until its batch is handed to the writer, so
+    /// batches commit in the order their changes were made.
+    pub(crate) commit_order: std::sync::Mutex<()>,
 }
 
 impl Cloud {
@@ -100,7 +103,13 @@ impl Cloud {
         let store = Store::open(&config.data_dir.join("edgeward.redb"))
             .map_err(|e| CloudError(format!("cannot open the store in {}: {e}", config.data_dir.display())))?;
         let state = State::load(&store).map_err(|e| CloudError(e.to_string()))?;
-        let cloud = Arc::new(Cloud { config, store, state: RwLock::new(state), compat: compat::CompatState::default() });
+        let cloud = Arc::new(Cloud {
+            config,
+            store,
+            state: RwLock::new(state),
+            compat: compat::CompatState::default(),
+            commit_order: std::sync::Mutex::new(()),
+        });
         cloud.ensure_accounts().await?;
         Ok(cloud)
     }
@@ -145,7 +154,8 @@ impl Cloud {
     /// their own records behind.
     pub async fn reset(&self) -> Result<(), CloudError> {
         let mut batch = Batch { wipe: true, ..Batch::default() };
-        {
+        let pending = {
+            let _order = self.commit_order.lock().unwrap_or_else(|e| e.into_inner());
             let mut st = self.write_state();
             let now = crate::time::now_secs();
             let old = std::mem::take(&mut *st);
@@ -153,8 +163,10 @@ impl Cloud {
                 let kept = old.accounts.get(&id).and_then(|a| Some((a.clone(), old.keys.get(&a.root_key)?.clone())));
                 add_account(&mut st, &mut batch, &id, kept, now);
             }
-        }
-        self.store.commit(batch).await.map_err(|e| CloudError(e.to_string()))?;
+            drop(st);
+            self.store.submit(batch)
+        };
+        pending.map_err(|e| CloudError(e.to_string()))?.wait().await.map_err(|e| CloudError(e.to_string()))?;
         write_root_credentials(&self.config.data_dir, &self.root_credentials())
     }
 

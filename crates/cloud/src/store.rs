@@ -104,6 +104,20 @@ struct Job {
     done: tokio::sync::oneshot::Sender<Result<(), String>>,
 }
 
+/// A submitted batch; `wait` returns once it is durable.
+pub struct Pending(Option<tokio::sync::oneshot::Receiver<Result<(), String>>>);
+
+impl Pending {
+    pub async fn wait(self) -> Result<(), StoreError> {
+        let Some(wait) = self.0 else { return Ok(()) };
+        match wait.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError(e)),
+            Err(_) => Err(StoreError("the writer dropped the batch".into())),
+        }
+    }
+}
+
 /// The store handle: cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -143,8 +157,15 @@ impl Store {
 
     /// Commits a batch durably; returns once it is on disk.
     pub async fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        self.submit(batch)?.wait().await
+    }
+
+    /// Hands a batch to the writer without waiting. Batches are committed in the order they
+    /// are submitted, so a caller that submits while still holding the lock under which it
+    /// changed the in-memory state keeps memory and disk in the same order.
+    pub fn submit(&self, batch: Batch) -> Result<Pending, StoreError> {
         if batch.is_empty() {
-            return Ok(());
+            return Ok(Pending(None));
         }
         let mut batch = batch;
         // Serialize the events here, on the caller's thread: the writer is serial, so work
@@ -156,12 +177,9 @@ impl Store {
             .map_err(err)?;
         let (done, wait) = tokio::sync::oneshot::channel();
         self.jobs.send(Job { batch, trail, done }).map_err(|_| StoreError("the writer has stopped".into()))?;
-        match wait.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError(e)),
-            Err(_) => Err(StoreError("the writer dropped the batch".into())),
-        }
+        Ok(Pending(Some(wait)))
     }
+
 
     /// Every state record whose key starts with `prefix`, in key order.
     pub fn load_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
