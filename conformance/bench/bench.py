@@ -129,8 +129,8 @@ def wrk(port, script_text, seconds):
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: (.*)", out)
-    p50 = re.search(r"50%\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     return {"rps": rps, "requests": total, "non2xx": int(non2xx.group(1)) if non2xx else 0,
             "socket_errors": sock.group(1).strip() if sock else "", "p50": p50.group(1) if p50 else "?",
             "p99": p99.group(1) if p99 else "?"}

@@ -207,7 +207,7 @@ async fn dispatch(
             };
             let caller = match resolved {
                 Ok((caller, secret)) => {
-                    sigv4::verify(&rp, auth, &secret, now, &VerifyOptions::service()).map_err(|e| auth_err(e.kind, e.message))?;
+                    crate::keycache::verify(&rp, auth, &secret, now, &VerifyOptions::service()).map_err(|e| auth_err(e.kind, e.message))?;
                     caller
                 }
                 Err(f) => return Err(auth_failure(route.protocol, f)),

@@ -14,6 +14,7 @@ pub mod http;
 pub mod iam;
 pub mod identity;
 pub mod ids;
+pub mod keycache;
 pub mod protocol;
 pub mod sigv4;
 pub mod state;

@@ -31,6 +31,9 @@ const DIGESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("trail_digest
 /// Each account's digest signing key: account → key record (JSON; holds the private key).
 const TRAIL_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("trail_keys");
 
+/// redb's page cache (read cache and write buffer).
+const CACHE_BYTES: usize = 32 << 20;
+
 /// Largest number of batches folded into one transaction.
 const MAX_GROUP: usize = 512;
 
@@ -133,7 +136,9 @@ impl Store {
     /// As `open`, with the digest cadence: a digest every `digest_every` events of an
     /// account, or once its events have waited `digest_interval`.
     pub fn open_with(path: &Path, digest_every: u64, digest_interval: std::time::Duration) -> Result<Store, StoreError> {
-        let db = Database::create(path).map_err(err)?;
+        // A bounded page cache: redb's default (1 GiB) lets a busy server's RSS grow by
+        // every page the trail writes; the OS page cache still holds the file.
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(err)?;
         {
             let txn = db.begin_write().map_err(err)?;
             txn.open_table(STATE).map_err(err)?;

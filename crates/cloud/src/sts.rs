@@ -178,8 +178,13 @@ fn assume_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
     }
     let session_policy = match &policy_text {
         Some(text) => Some(PolicyDoc::new(text, edgeward_policy::PolicyKind::Session, None).map_err(|e| {
-            let code = if e.code() == "LimitExceeded" { "PackedPolicyTooLarge" } else { "MalformedPolicyDocument" };
-            AwsError::client(code, e.to_string())
+            // AWS words PackedPolicyTooLarge by the packed size, which edgeward does not
+            // compute: that one keeps edgeward's text.
+            if e.code() == "LimitExceeded" {
+                AwsError::client("PackedPolicyTooLarge", e.to_string())
+            } else {
+                AwsError::client("MalformedPolicyDocument", e.aws_message())
+            }
         })?),
         None => None,
     };

@@ -21,7 +21,7 @@ mod values;
 
 pub use arn::Arn;
 pub use condition::{Base, Condition, Operator, SetQualifier};
-pub use error::{Finding, PolicyError, Severity};
+pub use error::{Finding, IamCheck, PolicyError, Severity};
 pub use eval::{evaluate, explain, Decision, Grant, PolicyRole, PolicySet, ResourcePolicyMode};
 pub use pattern::Pattern;
 pub use policy::{

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value};
 
 use crate::arn::{Arn, ArnPattern};
-use crate::condition::{Compiled, Condition, Operator};
-use crate::error::{Finding, PolicyError, Severity};
+use crate::condition::{Base, Compiled, Condition, Operator};
+use crate::error::{Finding, IamCheck, PolicyError, Severity};
 use crate::pattern::{Pattern, Syntax};
 
 /// Which kind of policy a document is; decides which elements it may and must have.
@@ -92,11 +92,19 @@ pub struct ParseOptions {
     pub kind: PolicyKind,
     /// Size limit in non-white-space characters; `None` uses the kind's default.
     pub size_limit: Option<usize>,
+    /// Refuse documents without `"Version": "2012-10-17"`, as IAM does for managed policies
+    /// (CreatePolicy, CreatePolicyVersion).
+    pub require_current_version: bool,
 }
 
 impl ParseOptions {
     pub fn new(kind: PolicyKind) -> ParseOptions {
-        ParseOptions { kind, size_limit: None }
+        ParseOptions { kind, size_limit: None, require_current_version: false }
+    }
+    /// Requires `"Version": "2012-10-17"` (IAM managed policies).
+    pub fn requiring_current_version(mut self) -> ParseOptions {
+        self.require_current_version = true;
+        self
     }
     pub fn with_size_limit(mut self, limit: usize) -> ParseOptions {
         self.size_limit = Some(limit);
@@ -294,7 +302,7 @@ pub fn policy_size(text: &str) -> usize {
 /// Parses and validates, returning the policy when it could be built and every finding
 /// (errors and warnings). Never panics, whatever the input.
 pub fn analyze(text: &str, opts: ParseOptions) -> (Option<Policy>, Vec<Finding>) {
-    let mut cx = Checker { findings: Vec::new(), kind: opts.kind };
+    let mut cx = Checker { findings: Vec::new(), kind: opts.kind, resources: Vec::new() };
     let limit = opts.size_limit.unwrap_or(opts.kind.default_size_limit());
     let size = policy_size(text);
     if size > limit {
@@ -303,35 +311,96 @@ pub fn analyze(text: &str, opts: ParseOptions) -> (Option<Policy>, Vec<Finding>)
             code: "LimitExceeded",
             path: String::new(),
             message: format!("Cannot exceed quota for PolicySize: {limit} (this policy has {size} characters, white space excluded)"),
+            aws_message: format!("Cannot exceed quota for PolicySize: {limit}"),
+            check: IamCheck::Size,
         });
     }
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            cx.error("", format!("Syntax errors in policy: {e}"));
+            cx.syntax("", format!("Syntax errors in policy: {e}"));
             return (None, cx.findings);
         }
     };
-    let policy = cx.policy(&value);
+    let policy = cx.policy(&value, opts.require_current_version);
+    cx.order_resource_findings();
     (policy, cx.findings)
+}
+
+/// The texts IAM returns, by class of problem.
+mod aws {
+    pub const SYNTAX: &str = "Syntax errors in policy.";
+    pub const VERSION: &str = "Policy document must be version 2012-10-17 or greater.";
+    pub const LEGACY: &str = "The policy failed legacy parsing";
+    pub const SID: &str = "Statement IDs (SID) in a single policy must be unique.";
+    pub const ACTIONS: &str = "Policy statement must contain actions.";
+    pub const RESOURCES: &str = "Policy statement must contain resources.";
+    pub const VENDOR: &str = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.";
+    pub const ONE_COLON: &str = "Actions/Condition can contain only one colon.";
+    pub const VENDOR_QUALIFIED: &str = "Resource vendor must be fully qualified and cannot contain regexes.";
+    pub const NO_PRINCIPAL: &str = "Policy document should not specify a principal.";
+    pub const MISSING_PRINCIPAL: &str = "Missing required field Principal";
+    pub const TRUST_ACTIONS: &str =
+        "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity";
+    pub const TRUST_RESOURCE: &str = "Has prohibited field Resource.";
+}
+
+/// AWS partitions an ARN may name.
+const PARTITIONS: [&str; 8] = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+
+/// What an IAM resource path (the part after the account) may start with.
+const IAM_RESOURCE_TYPES: [&str; 13] = [
+    "user/",
+    "federated-user/",
+    "role/",
+    "group/",
+    "instance-profile/",
+    "mfa/",
+    "server-certificate/",
+    "policy/",
+    "sms-mfa/",
+    "saml-provider/",
+    "oidc-provider/",
+    "report/",
+    "access-report/",
+];
+
+/// One Resource/NotResource value, for placing its findings in IAM's order afterwards.
+struct ResourceValue {
+    /// 0 for Resource, 1 for NotResource: IAM checks every Resource before any NotResource.
+    key: u8,
+    statement: usize,
+    value: String,
+    format_error: Option<usize>,
+    legacy_error: Option<usize>,
 }
 
 struct Checker {
     findings: Vec<Finding>,
     kind: PolicyKind,
+    resources: Vec<ResourceValue>,
 }
 
 const STATEMENT_KEYS: [&str; 9] =
     ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 
 impl Checker {
-    fn error(&mut self, path: &str, message: impl Into<String>) {
+    /// Records an error; returns its index.
+    fn error(&mut self, path: &str, check: IamCheck, aws_message: impl Into<String>, message: impl Into<String>) -> usize {
         self.findings.push(Finding {
             severity: Severity::Error,
             code: "MalformedPolicyDocument",
             path: path.to_string(),
             message: message.into(),
+            aws_message: aws_message.into(),
+            check,
         });
+        self.findings.len() - 1
+    }
+
+    /// A grammar error: IAM answers "Syntax errors in policy.".
+    fn syntax(&mut self, path: &str, message: impl Into<String>) {
+        self.error(path, IamCheck::Syntax, aws::SYNTAX, message);
     }
 
     fn warning(&mut self, path: &str, message: impl Into<String>) {
@@ -340,28 +409,39 @@ impl Checker {
             code: "MalformedPolicyDocument",
             path: path.to_string(),
             message: message.into(),
+            aws_message: String::new(),
+            check: IamCheck::Other,
         });
     }
 
-    fn policy(&mut self, value: &Value) -> Option<Policy> {
+    fn policy(&mut self, value: &Value, require_current_version: bool) -> Option<Policy> {
         let Value::Object(doc) = value else {
-            self.error("", "Syntax errors in policy: the document must be a JSON object");
+            self.syntax("", "Syntax errors in policy: the document must be a JSON object");
             return None;
         };
         for key in doc.keys() {
             if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
-                self.error(key, format!("Unknown field {key}"));
+                self.syntax(key, format!("Unknown field {key}"));
             }
         }
         let version = match doc.get("Version") {
             None => {
-                self.warning("Version", "No Version element: the policy is read as 2008-10-17, where policy variables are literal text; use \"2012-10-17\"");
+                if require_current_version {
+                    self.error("Version", IamCheck::Version, aws::VERSION, "No Version element: managed policies must say \"Version\": \"2012-10-17\"");
+                } else {
+                    self.warning("Version", "No Version element: the policy is read as 2008-10-17, where policy variables are literal text; use \"2012-10-17\"");
+                }
                 None
             }
             Some(Value::String(s)) if s == "2012-10-17" => Some(Version::V2012_10_17),
-            Some(Value::String(s)) if s == "2008-10-17" => Some(Version::V2008_10_17),
+            Some(Value::String(s)) if s == "2008-10-17" => {
+                if require_current_version {
+                    self.error("Version", IamCheck::Version, aws::VERSION, "Version 2008-10-17: managed policies must say \"Version\": \"2012-10-17\"");
+                }
+                Some(Version::V2008_10_17)
+            }
             Some(other) => {
-                self.error("Version", format!("The policy must contain a valid version string: {other} is not 2012-10-17 or 2008-10-17"));
+                self.syntax("Version", format!("The policy must contain a valid version string: {other} is not 2012-10-17 or 2008-10-17"));
                 None
             }
         };
@@ -369,38 +449,43 @@ impl Checker {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
-                self.error("Id", "Id must be a string");
+                self.syntax("Id", "Id must be a string");
                 None
             }
         };
         let variables = version == Some(Version::V2012_10_17);
         let statements: Vec<(String, &Value)> = match doc.get("Statement") {
             None => {
-                self.error("Statement", "Missing required field Statement");
+                self.syntax("Statement", "Missing required field Statement");
                 return None;
             }
             Some(Value::Array(items)) => {
                 if items.is_empty() {
-                    self.warning("Statement", "The policy has no statements: it allows nothing");
+                    self.syntax("Statement", "The policy has no statements");
                 }
                 items.iter().enumerate().map(|(i, v)| (format!("Statement[{i}]"), v)).collect()
             }
             Some(one @ Value::Object(_)) => vec![("Statement".to_string(), one)],
             Some(_) => {
-                self.error("Statement", "Statement must be an object or an array of objects");
+                self.syntax("Statement", "Statement must be an object or an array of objects");
                 return None;
             }
         };
         let mut out = Vec::with_capacity(statements.len());
         let mut sids: Vec<&str> = Vec::new();
-        for (path, v) in &statements {
+        for (index, (path, v)) in statements.iter().enumerate() {
             if let Some(Value::String(sid)) = v.get("Sid") {
                 if !sid.is_empty() && sids.contains(&sid.as_str()) {
-                    self.error(&format!("{path}.Sid"), format!("Statement IDs (SID) in a single policy must be unique: {sid} is repeated"));
+                    self.error(
+                        &format!("{path}.Sid"),
+                        IamCheck::SidUnique,
+                        aws::SID,
+                        format!("Statement IDs (SID) in a single policy must be unique: {sid} is repeated"),
+                    );
                 }
                 sids.push(sid);
             }
-            if let Some(s) = self.statement(path, v, variables) {
+            if let Some(s) = self.statement(index, path, v, variables) {
                 out.push(s);
             }
         }
@@ -408,21 +493,21 @@ impl Checker {
         (!failed).then_some(Policy { name: None, version, id, statements: out })
     }
 
-    fn statement(&mut self, path: &str, value: &Value, variables: bool) -> Option<Statement> {
+    fn statement(&mut self, index: usize, path: &str, value: &Value, variables: bool) -> Option<Statement> {
         let Value::Object(st) = value else {
-            self.error(path, "Each statement must be a JSON object");
+            self.syntax(path, "Each statement must be a JSON object");
             return None;
         };
         for key in st.keys() {
             if !STATEMENT_KEYS.contains(&key.as_str()) {
-                self.error(&format!("{path}.{key}"), format!("Unknown field {key} in statement"));
+                self.syntax(&format!("{path}.{key}"), format!("Unknown field {key} in statement"));
             }
         }
         let sid = match st.get("Sid") {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
-                self.error(&format!("{path}.Sid"), "Sid must be a string");
+                self.syntax(&format!("{path}.Sid"), "Sid must be a string");
                 None
             }
         };
@@ -430,17 +515,27 @@ impl Checker {
             Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
             Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
             None => {
-                self.error(&format!("{path}.Effect"), "Missing required field Effect");
+                self.syntax(&format!("{path}.Effect"), "Missing required field Effect");
+                None
+            }
+            // IAM's grammar takes the effect in any case; its legacy parser then refuses it.
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("allow") || s.eq_ignore_ascii_case("deny") => {
+                self.error(
+                    &format!("{path}.Effect"),
+                    IamCheck::LegacyParsing,
+                    aws::LEGACY,
+                    format!("Invalid effect: \"{s}\" (Effect is case-sensitive: \"Allow\" or \"Deny\")"),
+                );
                 None
             }
             Some(other) => {
-                self.error(&format!("{path}.Effect"), format!("Invalid effect: {other} (expected \"Allow\" or \"Deny\")"));
+                self.syntax(&format!("{path}.Effect"), format!("Invalid effect: {other} (expected \"Allow\" or \"Deny\")"));
                 None
             }
         };
         let principal = self.principal_block(path, st, effect);
         let action = self.action_block(path, st);
-        let resource = self.resource_block(path, st, variables);
+        let resource = self.resource_block(index, path, st, variables);
         let conditions = self.conditions(path, st.get("Condition"), variables);
         Some(Statement { sid, effect: effect?, principal: principal?, action: action?, resource: resource?, conditions: conditions? })
     }
@@ -456,7 +551,7 @@ impl Checker {
     ) -> Result<Option<(&'static str, &'v Value, bool)>, ()> {
         match (st.get(name), st.get(not_name)) {
             (Some(_), Some(_)) => {
-                self.error(path, format!("A statement cannot have both {name} and {not_name}"));
+                self.syntax(path, format!("A statement cannot have both {name} and {not_name}"));
                 Err(())
             }
             (Some(v), None) => Ok(Some((name, v, false))),
@@ -471,7 +566,7 @@ impl Checker {
             Some(found) => found,
             None => {
                 if self.kind.principal_rule() == PrincipalRule::Required {
-                    self.error(path, "Missing required field Principal");
+                    self.error(path, IamCheck::Principal, aws::MISSING_PRINCIPAL, "Missing required field Principal");
                     return None;
                 }
                 return Some(None);
@@ -479,14 +574,19 @@ impl Checker {
         };
         let path = format!("{path}.{key}");
         if self.kind.principal_rule() == PrincipalRule::Forbidden {
-            self.error(&path, format!("Policy document should not specify a principal ({} policies have no {key} element)", kind_name(self.kind)));
+            self.error(
+                &path,
+                IamCheck::Principal,
+                aws::NO_PRINCIPAL,
+                format!("Policy document should not specify a principal ({} policies have no {key} element)", kind_name(self.kind)),
+            );
             return None;
         }
         if negated && effect == Some(Effect::Allow) {
             self.warning(&path, "NotPrincipal with Allow grants access to every principal not listed, including anonymous users; AWS recommends against it");
         }
         if negated && self.kind == PolicyKind::Trust {
-            self.error(&path, "NotPrincipal is not supported in role trust policies");
+            self.syntax(&path, "NotPrincipal is not supported in role trust policies");
             return None;
         }
         let mut block = PrincipalBlock { negated, wildcard: false, entries: Vec::new() };
@@ -494,7 +594,7 @@ impl Checker {
             Value::String(s) if s == "*" => block.wildcard = true,
             Value::Object(map) => {
                 if map.is_empty() {
-                    self.error(&path, "Invalid principal in policy: the principal map is empty");
+                    self.syntax(&path, "Invalid principal in policy: the principal map is empty");
                     return None;
                 }
                 for (type_name, vals) in map {
@@ -504,14 +604,19 @@ impl Checker {
                         "Federated" => PrincipalType::Federated,
                         "CanonicalUser" => PrincipalType::CanonicalUser,
                         other => {
-                            self.error(&format!("{path}.{other}"), format!("Invalid principal in policy: unknown principal type {other} (expected AWS, Service, Federated or CanonicalUser)"));
+                            self.syntax(&format!("{path}.{other}"), format!("Invalid principal in policy: unknown principal type {other} (expected AWS, Service, Federated or CanonicalUser)"));
                             return None;
                         }
                     };
                     let vpath = format!("{path}.{type_name}");
                     for v in self.strings(&vpath, vals)? {
                         if let Err(msg) = check_principal(kind, &v) {
-                            self.error(&vpath, format!("Invalid principal in policy: \"{v}\": {msg}"));
+                            self.error(
+                                &vpath,
+                                IamCheck::Principal,
+                                format!("Invalid principal in policy: \"{type_name}\":\"{v}\""),
+                                format!("Invalid principal in policy: \"{v}\": {msg}"),
+                            );
                             return None;
                         }
                         block.entries.push(PrincipalEntry { kind, value: v });
@@ -519,16 +624,17 @@ impl Checker {
                 }
             }
             other => {
-                self.error(&path, format!("Invalid principal in policy: {other} (expected \"*\" or an object such as {{\"AWS\": ...}})"));
+                self.syntax(&path, format!("Invalid principal in policy: {other} (expected \"*\" or an object such as {{\"AWS\": ...}})"));
                 return None;
             }
         }
         if !block.wildcard && block.entries.is_empty() {
-            self.error(&path, "Invalid principal in policy: the principal list is empty");
+            self.syntax(&path, "Invalid principal in policy: the principal list is empty");
             return None;
         }
         if self.kind == PolicyKind::Rcp && !block.wildcard {
-            self.error(&path, "Resource control policies must use \"Principal\": \"*\"");
+            let message = "Resource control policies must use \"Principal\": \"*\"";
+            self.error(&path, IamCheck::Other, message, message);
             return None;
         }
         Some(Some(block))
@@ -538,29 +644,24 @@ impl Checker {
         let (key, value, negated) = match self.either(path, st, "Action", "NotAction").ok()? {
             Some(found) => found,
             None => {
-                self.error(path, "Policy statement must contain actions (Action or NotAction)");
+                self.error(path, IamCheck::ActionsPresent, aws::ACTIONS, "Policy statement must contain actions (Action or NotAction)");
                 return None;
             }
         };
         let path = format!("{path}.{key}");
         let values = self.strings(&path, value)?;
         if values.is_empty() {
-            self.error(&path, format!("{key} must not be empty"));
+            self.error(&path, IamCheck::ActionsPresent, aws::ACTIONS, format!("{key} must not be empty"));
             return None;
         }
+        let check = if negated { IamCheck::NotActionFormat } else { IamCheck::ActionFormat };
+        let mut ok = true;
         let mut patterns = Vec::with_capacity(values.len());
         for v in &values {
-            if v != "*" {
-                let ok = v.split_once(':').is_some_and(|(svc, act)| {
-                    !svc.is_empty()
-                        && !act.is_empty()
-                        && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                        && !act.contains(':')
-                });
-                if !ok {
-                    self.error(&path, format!("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.: \"{v}\" is not service:action"));
-                    return None;
-                }
+            if let Err(aws_message) = check_action(v) {
+                self.error(&path, check, aws_message, format!("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.: \"{v}\" is not service:action"));
+                ok = false;
+                continue;
             }
             let p = Pattern::compile(&v.to_ascii_lowercase(), Syntax { wildcards: true, variables: false })
                 .expect("patterns without variables always compile");
@@ -570,86 +671,127 @@ impl Checker {
             for v in &values {
                 let lower = v.to_ascii_lowercase();
                 if lower != "*" && !lower.starts_with("sts:") {
-                    self.error(&path, format!("Trust policies may only allow sts actions (sts:AssumeRole, sts:TagSession, ...): \"{v}\""));
-                    return None;
+                    self.error(
+                        &path,
+                        IamCheck::TrustActions,
+                        aws::TRUST_ACTIONS,
+                        format!("Trust policies may only allow sts actions (sts:AssumeRole, sts:TagSession, ...): \"{v}\""),
+                    );
+                    ok = false;
                 }
             }
         }
-        Some(ActionBlock { negated, values, patterns })
+        ok.then_some(ActionBlock { negated, values, patterns })
     }
 
     /// Returns Some(None) for a trust policy statement without a resource.
-    fn resource_block(&mut self, path: &str, st: &Map<String, Value>, variables: bool) -> Option<Option<ResourceBlock>> {
+    fn resource_block(&mut self, index: usize, path: &str, st: &Map<String, Value>, variables: bool) -> Option<Option<ResourceBlock>> {
         let (key, value, negated) = match self.either(path, st, "Resource", "NotResource").ok()? {
             Some(found) => found,
             None => {
                 if self.kind.resource_required() {
-                    self.error(path, "Policy statement must contain resources (Resource or NotResource)");
+                    self.error(path, IamCheck::ResourcesPresent, aws::RESOURCES, "Policy statement must contain resources (Resource or NotResource)");
                     return None;
                 }
                 return Some(None);
             }
         };
         let path = format!("{path}.{key}");
-        if self.kind == PolicyKind::Trust {
-            self.error(&path, format!("Has prohibited field {key}: trust policies apply to the role itself"));
-            return None;
-        }
-        let values = self.strings(&path, value)?;
-        if values.is_empty() {
-            self.error(&path, format!("{key} must not be empty"));
+        let trust = self.kind == PolicyKind::Trust;
+        let values = self.resource_strings(&path, value)?;
+        let mut ok = !trust;
+        if values.is_empty() && !trust {
+            self.error(&path, IamCheck::ResourcesPresent, aws::RESOURCES, format!("{key} must not be empty"));
             return None;
         }
         let mut patterns = Vec::with_capacity(values.len());
         for v in &values {
-            let arn_shaped = v.starts_with("arn:") && v.splitn(6, ':').count() == 6 && Arn::parse(v).is_some();
+            let mut entry = ResourceValue { key: negated as u8, statement: index, value: v.clone(), format_error: None, legacy_error: None };
             let leading_variable = variables && v.starts_with("${");
-            if v != "*" && !arn_shaped && !leading_variable {
-                self.error(&path, format!("Resource {v} must be in ARN format or \"*\""));
-                return None;
+            if v != "*" && !leading_variable {
+                if let Some((aws_message, message)) = resource_format(v, variables) {
+                    entry.format_error = Some(self.error(&path, IamCheck::ResourceFormat, aws_message, message));
+                    ok = false;
+                } else if let Some(message) = resource_legacy(v) {
+                    entry.legacy_error = Some(self.error(&path, IamCheck::LegacyParsing, aws::LEGACY, message));
+                    ok = false;
+                }
             }
+            self.resources.push(entry);
             match Pattern::compile(v, Syntax { wildcards: true, variables }) {
                 Ok(p) => patterns.push(ArnPattern::from_pattern(p)),
                 Err(bad) => {
-                    self.error(&path, format!("Invalid policy variable {} in {v}", bad.0));
-                    return None;
+                    self.syntax(&path, format!("Invalid policy variable {} in {v}", bad.0));
+                    ok = false;
                 }
             }
         }
-        Some(Some(ResourceBlock { negated, values, patterns }))
+        if trust {
+            self.error(&path, IamCheck::TrustResource, aws::TRUST_RESOURCE, format!("Has prohibited field {key}: trust policies apply to the role itself"));
+        }
+        ok.then_some(Some(ResourceBlock { negated, values, patterns }))
+    }
+
+    /// IAM reports one resource problem: it checks every Resource before any NotResource,
+    /// statement by statement, each list in descending order, and the last format error it
+    /// meets is the one it returns; an ARN its legacy parser refuses counts only when no
+    /// format error came before it. Reorders the findings' checks to match.
+    fn order_resource_findings(&mut self) {
+        let reported = self
+            .resources
+            .iter()
+            .filter(|r| r.format_error.is_some())
+            .max_by(|a, b| (a.key, a.statement).cmp(&(b.key, b.statement)).then_with(|| b.value.cmp(&a.value)))
+            .and_then(|r| r.format_error);
+        for r in &self.resources {
+            if let Some(i) = r.format_error {
+                if Some(i) != reported {
+                    self.findings[i].check = IamCheck::Other;
+                }
+            }
+            if let Some(i) = r.legacy_error {
+                let earlier_format_error =
+                    self.resources.iter().any(|o| o.format_error.is_some() && (o.key, o.statement) <= (r.key, r.statement));
+                if earlier_format_error {
+                    self.findings[i].check = IamCheck::Other;
+                }
+            }
+        }
     }
 
     fn conditions(&mut self, path: &str, value: Option<&Value>, variables: bool) -> Option<Vec<Condition>> {
         let Some(value) = value else { return Some(Vec::new()) };
         let path = format!("{path}.Condition");
         let Value::Object(ops) = value else {
-            self.error(&path, "Condition must be an object of operators");
+            self.syntax(&path, "Condition must be an object of operators");
             return None;
         };
         let mut out = Vec::new();
         let mut ok = true;
         for (op_name, keys) in ops {
             let op_path = format!("{path}.{op_name}");
-            let Some(operator) = Operator::parse(op_name) else {
-                self.error(&op_path, format!("Invalid Condition type : {op_name}"));
+            let Value::Object(keys) = keys else {
+                self.syntax(&op_path, "A condition operator must map condition keys to values");
                 ok = false;
                 continue;
             };
-            let Value::Object(keys) = keys else {
-                self.error(&op_path, "A condition operator must map condition keys to values");
-                ok = false;
+            let Some(operator) = Operator::parse(op_name) else {
+                if keys.is_empty() {
+                    // IAM accepts an unknown operator that names no keys; it tests nothing.
+                    self.warning(&op_path, format!("Unknown condition operator {op_name} with no condition keys: it has no effect"));
+                } else {
+                    self.syntax(&op_path, format!("Invalid Condition type : {op_name}"));
+                    ok = false;
+                }
                 continue;
             };
             if keys.is_empty() {
-                self.error(&op_path, "A condition operator must name at least one condition key");
-                ok = false;
+                self.warning(&op_path, "The condition operator names no condition keys: it has no effect");
             }
             for (key, vals) in keys {
                 let key_path = format!("{op_path}.{key}");
                 if !key.contains(':') || key.starts_with(':') {
-                    self.error(&key_path, format!("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.: condition key \"{key}\""));
-                    ok = false;
-                    continue;
+                    self.warning(&key_path, format!("Condition key \"{key}\" has no service prefix (such as aws: or s3:); AWS request contexts carry no such key"));
                 }
                 let Some(values) = self.condition_values(&key_path, vals) else {
                     ok = false;
@@ -657,6 +799,12 @@ impl Checker {
                 };
                 if values.is_empty() {
                     self.warning(&key_path, "The condition has no values: it can never match");
+                }
+                if let Some(v) = values.iter().find(|v| is_date(operator.base) && epoch_out_of_range(v)) {
+                    let message = format!("Invalid value \"{v}\" for {op_name}: epoch seconds beyond 9223372036854775807");
+                    self.error(&key_path, IamCheck::LegacyParsing, aws::LEGACY, message);
+                    ok = false;
+                    continue;
                 }
                 match Compiled::compile(&operator, &values, variables) {
                     Ok(compiled) => out.push(Condition {
@@ -667,11 +815,16 @@ impl Checker {
                         compiled,
                     }),
                     Err(bad) => {
-                        self.error(&key_path, format!("Invalid value \"{}\" for {op_name}: expected {}", bad.value, bad.expected));
+                        self.error(
+                            &key_path,
+                            IamCheck::LegacyParsing,
+                            aws::LEGACY,
+                            format!("Invalid value \"{}\" for {op_name}: expected {}", bad.value, bad.expected),
+                        );
                         ok = false;
                     }
                 }
-                if operator.base == crate::condition::Base::Bool {
+                if operator.base == Base::Bool {
                     if let Some(v) = out.last().and_then(|c| c.values.iter().find(|v| !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false"))) {
                         self.warning(&key_path, format!("Bool compares with \"true\" or \"false\"; \"{v}\" never matches a boolean key"));
                     }
@@ -698,7 +851,7 @@ impl Checker {
             match scalar(v) {
                 Some(s) => out.push(s),
                 None => {
-                    self.error(path, format!("Condition values must be strings, numbers or booleans, not {v}"));
+                    self.syntax(path, format!("Condition values must be strings, numbers or booleans, not {v}"));
                     return None;
                 }
             }
@@ -716,7 +869,7 @@ impl Checker {
                     match item {
                         Value::String(s) => out.push(s.clone()),
                         other => {
-                            self.error(path, format!("Expected a string, found {other}"));
+                            self.syntax(path, format!("Expected a string, found {other}"));
                             return None;
                         }
                     }
@@ -724,11 +877,138 @@ impl Checker {
                 Some(out)
             }
             other => {
-                self.error(path, format!("Expected a string or an array of strings, found {other}"));
+                self.syntax(path, format!("Expected a string or an array of strings, found {other}"));
                 None
             }
         }
     }
+
+    /// Resource values: like [`strings`](Self::strings), but IAM skips `null` items in the list.
+    fn resource_strings(&mut self, path: &str, value: &Value) -> Option<Vec<String>> {
+        match value {
+            Value::Array(items) => {
+                let kept: Vec<Value> = items.iter().filter(|v| !v.is_null()).cloned().collect();
+                self.strings(path, &Value::Array(kept))
+            }
+            other => self.strings(path, other),
+        }
+    }
+}
+
+fn is_date(base: Base) -> bool {
+    matches!(base, Base::DateEquals | Base::DateLessThan | Base::DateLessThanEquals | Base::DateGreaterThan | Base::DateGreaterThanEquals)
+}
+
+/// IAM's legacy parser reads all-digit date values as epoch seconds in a signed 64-bit integer.
+fn epoch_out_of_range(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && v.parse::<i64>().is_err()
+}
+
+/// An Action value: `*` or `vendor:action`. Err carries IAM's message.
+fn check_action(v: &str) -> Result<(), String> {
+    if v == "*" {
+        return Ok(());
+    }
+    let parts: Vec<&str> = v.split(':').collect();
+    match parts.as_slice() {
+        [_] => Err(aws::VENDOR.to_string()),
+        [vendor, action] => {
+            if *vendor != "*" && !vendor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+                Err(format!("Vendor {vendor} is not valid"))
+            } else if vendor.is_empty() || action.is_empty() {
+                Err(aws::VENDOR.to_string())
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(aws::ONE_COLON.to_string()),
+    }
+}
+
+/// Splits an ARN into at most six colon-separated segments, the last taking the rest; with
+/// policy variables on, a colon inside `${…}` does not separate.
+fn arn_segments(v: &str, variables: bool) -> Vec<&str> {
+    let mut out = Vec::with_capacity(6);
+    let mut start = 0;
+    let mut depth = false;
+    let bytes = v.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && out.len() < 5 {
+        match bytes[i] {
+            b'$' if variables && bytes.get(i + 1) == Some(&b'{') => depth = true,
+            b'}' if depth => depth = false,
+            b':' if !depth => {
+                out.push(&v[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&v[start..]);
+    out
+}
+
+/// IAM's Resource format checks. Returns (IAM's message, edgeward's message).
+fn resource_format(v: &str, variables: bool) -> Option<(String, String)> {
+    let not_arn = || {
+        let m = format!("Resource {v} must be in ARN format or \"*\".");
+        Some((m.clone(), m))
+    };
+    let segs = arn_segments(v, variables);
+    if segs.len() == 1 {
+        return not_arn();
+    }
+    let partition = segs[1];
+    let partition_ok = partition == "*" || PARTITIONS.contains(&partition) || (variables && partition.contains("${"));
+    if !partition_ok {
+        // IAM echoes the ARN it read, with `*` for the missing segments.
+        let rest: Vec<&str> = v.splitn(3, ':').nth(2).unwrap_or("").split(':').collect();
+        let seg = |i: usize| if rest.len() > i { rest[i].to_string() } else { "*".to_string() };
+        let first = if !rest[0].is_empty() || rest.len() > 1 { rest[0].to_string() } else { "*".to_string() };
+        let last = if rest.len() > 3 { rest[3..].join(":") } else { "*".to_string() };
+        let m = format!("Partition \"{partition}\" is not valid for resource \"arn:{partition}:{first}:{}:{}:{last}\".", seg(1), seg(2));
+        return Some((m.clone(), m));
+    }
+    if segs.len() == 2 {
+        return Some((aws::VENDOR_QUALIFIED.to_string(), format!("Resource {v}: the ARN has no service (vendor) segment")));
+    }
+    if segs[0] != "arn" {
+        return not_arn();
+    }
+    let service = segs[2];
+    let region = segs.get(3).copied().unwrap_or("");
+    let account = segs.get(4).copied().unwrap_or("");
+    let path = segs.get(5).copied().unwrap_or("");
+    // IAM is global: its ARNs have no region. Refused here only with an empty account, as
+    // observed; with an account edgeward keeps reading the ARN as before.
+    if service == "iam" && !region.is_empty() && account.is_empty() {
+        let m = format!("IAM resource {v} cannot contain region information.");
+        return Some((m.clone(), m));
+    }
+    // Bucket and object ARNs have neither region nor account; access points, jobs and the
+    // like have both.
+    if service == "s3" && !region.is_empty() && account.is_empty() && !path.starts_with("accesspoint/") {
+        let m = format!("Resource {v} can not contain region information.");
+        return Some((m.clone(), m));
+    }
+    if service == "iam" && path != "*" && !IAM_RESOURCE_TYPES.iter().any(|t| path.starts_with(t)) {
+        let m = format!("IAM resource path must either be \"*\" or start with {}.", IAM_RESOURCE_TYPES.join(", "));
+        return Some((m, format!("Resource {v}: an IAM resource path must be \"*\" or start with a resource type such as user/ or role/")));
+    }
+    None
+}
+
+/// IAM's legacy ARN parser: an ARN with `::` needs all six segments, and the service
+/// segment must not be empty. Returns edgeward's message.
+fn resource_legacy(v: &str) -> Option<String> {
+    if v.matches(':').count() < 5 && v.contains("::") {
+        return Some(format!("Resource {v} is not a valid ARN: it has an empty segment but fewer than six segments"));
+    }
+    if v.split(':').nth(2).is_some_and(str::is_empty) {
+        return Some(format!("Resource {v} is not a valid ARN: the service segment is empty"));
+    }
+    None
 }
 
 fn kind_name(kind: PolicyKind) -> &'static str {

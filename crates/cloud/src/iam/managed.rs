@@ -3,7 +3,7 @@
 //! roles, and ListEntitiesForPolicy. AWS managed policies (`arn:aws:iam::aws:policy/…`) are
 //! not modelled: they do not exist here.
 
-use edgeward_policy::{limits, PolicyKind};
+use edgeward_policy::{limits, ParseOptions, PolicyKind};
 
 use super::entity::{authorized, read, remove, save, update};
 use super::*;
@@ -32,6 +32,10 @@ fn not_attachable(arn: &str) -> AwsError {
 }
 
 fn policy_document(text: &str) -> Result<PolicyDoc, AwsError> {
+    // IAM refuses managed policies without "Version": "2012-10-17", ahead of most other
+    // problems; inline policies may still omit it.
+    let opts = ParseOptions::new(PolicyKind::Identity).with_size_limit(limits::MANAGED_POLICY).requiring_current_version();
+    edgeward_policy::Policy::parse(text, opts).map_err(|e| malformed(&e))?;
     PolicyDoc::new(text, PolicyKind::Identity, Some(limits::MANAGED_POLICY)).map_err(|e| malformed(&e))
 }
 

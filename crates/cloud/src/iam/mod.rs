@@ -260,10 +260,12 @@ pub fn validation(message: impl Into<String>) -> AwsError {
     AwsError::client("ValidationError", message)
 }
 
+/// A refused policy document, with the message IAM returns for it (the first problem in
+/// IAM's order of checks, in AWS's words; `edgeward policy validate` shows every finding).
 pub fn malformed(e: &edgeward_policy::PolicyError) -> AwsError {
     match e.code() {
-        "LimitExceeded" => limit_exceeded(e.to_string()),
-        _ => AwsError::client("MalformedPolicyDocument", e.to_string()),
+        "LimitExceeded" => limit_exceeded(e.aws_message()),
+        _ => AwsError::client("MalformedPolicyDocument", e.aws_message()),
     }
 }
 
