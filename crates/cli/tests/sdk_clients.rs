@@ -1,0 +1,123 @@
+//! aws-sdk-rust against `edgeward cloud serve`: the same calls the platform will make,
+//! unchanged but for the endpoint and credentials.
+
+mod common;
+use common::*;
+
+use aws_credential_types::Credentials;
+use aws_sdk_iam::config::{BehaviorVersion, Region};
+
+struct Clients {
+    sts: aws_sdk_sts::Client,
+    iam: aws_sdk_iam::Client,
+}
+
+fn clients(endpoint: &str, key: &str, secret: &str, token: Option<String>) -> Clients {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let creds = Credentials::new(key, secret, token, None, "edgeward-test");
+    let sts = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds.clone())
+        .http_client(http.clone())
+        .build();
+    let iam = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds)
+        .http_client(http)
+        .build();
+    Clients { sts: aws_sdk_sts::Client::from_conf(sts), iam: aws_sdk_iam::Client::from_conf(iam) }
+}
+
+fn root(server: &Server, account: &str) -> Clients {
+    let all: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(server.data_dir.join("root-credentials.json")).unwrap()).unwrap();
+    let c = &all[account];
+    clients(&server.endpoint(), c["accessKeyId"].as_str().unwrap(), c["secretAccessKey"].as_str().unwrap(), None)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sdk_creates_roles_assumes_across_accounts_and_is_denied_with_aws_errors() {
+    let server = Server::start("sdk");
+    let customer = root(&server, "222222222222");
+    let vendor = root(&server, "111111111111");
+
+    let id = customer.sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(id.arn(), Some("arn:aws:iam::222222222222:root"));
+    assert_eq!(id.account(), Some("222222222222"));
+
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":["sts:AssumeRole","sts:TagSession"]}]}"#;
+    let role = customer.iam.create_role().role_name("edge-data").assume_role_policy_document(trust).send().await.unwrap();
+    let role_arn = role.role().unwrap().arn().to_string();
+    assert_eq!(role_arn, "arn:aws:iam::222222222222:role/edge-data");
+    customer
+        .iam
+        .put_role_policy()
+        .role_name("edge-data")
+        .policy_name("read-own-role")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"arn:aws:iam::222222222222:role/edge-data"}]}"#)
+        .send()
+        .await
+        .unwrap();
+
+    // A malformed policy is refused with IAM's code.
+    let err = customer.iam.create_role().role_name("bad").assume_role_policy_document("{").send().await.unwrap_err();
+    assert_eq!(err.into_service_error().meta().code(), Some("MalformedPolicyDocument"));
+
+    // The vendor account's root assumes the customer role with a session tag.
+    let assumed = vendor
+        .sts
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("edgeward-job-session-a")
+        .tags(aws_sdk_sts::types::Tag::builder().key("edgeward:edge:instance:name").value("a").build().unwrap())
+        .send()
+        .await;
+    // The root user cannot assume roles (AWS rule): the vendor needs an IAM identity.
+    let err = assumed.unwrap_err().into_service_error();
+    assert_eq!(err.meta().code(), Some("AccessDenied"));
+
+    vendor.iam.create_user().user_name("edge-a").send().await.unwrap();
+    vendor
+        .iam
+        .put_user_policy()
+        .user_name("edge-a")
+        .policy_name("assume")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let key = vendor.iam.create_access_key().user_name("edge-a").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    let edge = clients(&server.endpoint(), key.access_key_id(), key.secret_access_key(), None);
+    let assumed = edge
+        .sts
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("edgeward-job-session-a")
+        .tags(aws_sdk_sts::types::Tag::builder().key("edgeward:edge:instance:name").value("a").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let c = assumed.credentials().unwrap();
+    assert!(c.access_key_id().starts_with("ASIA"));
+    let session = clients(&server.endpoint(), c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()));
+    let who = session.sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(who.arn(), Some("arn:aws:sts::222222222222:assumed-role/edge-data/edgeward-job-session-a"));
+    let got = session.iam.get_role().role_name("edge-data").send().await.unwrap();
+    assert_eq!(got.role().unwrap().arn(), role_arn);
+
+    // Anything else is denied, with AWS's code and message.
+    let denied = session.iam.create_user().user_name("x").send().await.unwrap_err().into_service_error();
+    assert_eq!(denied.meta().code(), Some("AccessDenied"));
+    let msg = denied.meta().message().unwrap_or_default();
+    assert!(msg.contains("is not authorized to perform: iam:CreateUser"), "{msg}");
+
+    // Unknown keys are refused.
+    let stranger = clients(&server.endpoint(), "AKIAAAAAAAAAAAAAAAAA", "x", None);
+    let err = stranger.sts.get_caller_identity().send().await.unwrap_err().into_service_error();
+    assert_eq!(err.meta().code(), Some("InvalidClientTokenId"));
+}
