@@ -10,7 +10,9 @@ use crate::CredFormat;
 
 pub fn serve(data_dir: Option<PathBuf>, listen: SocketAddr, accounts: Vec<String>, region: String, compat_moto: bool) -> ExitCode {
     let filter = std::env::var("EDGEWARD_LOG").ok().and_then(|v| v.parse::<tracing::Level>().ok()).unwrap_or(tracing::Level::INFO);
-    tracing_subscriber::fmt().with_max_level(filter).with_target(false).with_writer(std::io::stderr).init();
+    use std::io::IsTerminal;
+    let ansi = std::io::stderr().is_terminal();
+    tracing_subscriber::fmt().with_max_level(filter).with_target(false).with_ansi(ansi).with_writer(std::io::stderr).init();
     let config = Config { data_dir: data_dir.unwrap_or_else(Config::default_data_dir), listen, accounts, region, compat_moto };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,

@@ -252,5 +252,33 @@ pub async fn run(config: Config) -> Result<(), CloudError> {
         accounts.join(","),
         cloud.config.region
     );
-    http::serve(cloud, listener).await.map_err(|e| CloudError(format!("the listener failed: {e}")))
+    tokio::select! {
+        served = http::serve(cloud.clone(), listener) => served.map_err(|e| CloudError(format!("the listener failed: {e}")))?,
+        signal = shutdown_signal() => tracing::info!("{signal}: stopping"),
+    }
+    // Connections still open end with the runtime; the store closes when the last handle
+    // to the cloud goes, after committing what was submitted.
+    Ok(())
 }
+
+/// Resolves on SIGINT or SIGTERM, naming it.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupt"
+    }
+}
+

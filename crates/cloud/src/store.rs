@@ -124,8 +124,23 @@ impl Pending {
 /// The store handle: cheap to clone.
 #[derive(Clone)]
 pub struct Store {
+    // Field order matters on drop: the last clone drops its sender before the writer is
+    // joined, so the writer sees the channel close, finishes, and drops the database cleanly.
     db: Arc<Database>,
     jobs: mpsc::Sender<Job>,
+    _writer: Arc<JoinOnDrop>,
+}
+
+/// Joins the writer thread when the last `Store` clone goes: pending batches are committed
+/// and redb records a clean shutdown, so the next start need not check the whole file.
+struct JoinOnDrop(std::sync::Mutex<Option<std::thread::JoinHandle<()>>>);
+
+impl Drop for JoinOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = handle.join();
+        }
+    }
 }
 
 impl Store {
@@ -153,11 +168,11 @@ impl Store {
         let digester = load_digester(&db, path.parent().map(Path::to_path_buf), digest_every, digest_interval)?;
         let (tx, rx) = mpsc::channel::<Job>();
         let writer_db = db.clone();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("edgeward-store-writer".into())
             .spawn(move || writer(writer_db, rx, heads, digester))
             .map_err(err)?;
-        Ok(Store { db, jobs: tx })
+        Ok(Store { db, jobs: tx, _writer: Arc::new(JoinOnDrop(std::sync::Mutex::new(Some(handle)))) })
     }
 
     /// Commits a batch durably; returns once it is on disk.
