@@ -13,3 +13,8 @@ fn run(script: &str) {
 fn sts_assume_role_with_boto3_and_the_aws_cli() {
     run("sts_assume_role.py");
 }
+
+#[test]
+fn sts_external_id_source_identity_transitive_tags_chaining_session_policies() {
+    run("sts_chaining.py");
+}
