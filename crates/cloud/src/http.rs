@@ -289,6 +289,8 @@ fn run_operation(call: &mut Call<'_>, route: &Route, parts: &http::request::Part
             let input = json::parse_body(body, "ValidationException")?;
             let output = match route.service {
                 "cloudtrail" => crate::cloudtrail::handle(call, &route.operation, &input)?,
+                "kms" => crate::kms::handle(call, &route.operation, &input)?,
+                "secretsmanager" => crate::secrets::handle(call, &route.operation, &input)?,
                 other => {
                     return Err(AwsError::new(
                         501,

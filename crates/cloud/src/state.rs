@@ -225,6 +225,10 @@ pub struct State {
     pub iam: HashMap<String, Iam>,
     pub keys: HashMap<String, AccessKey>,
     pub sessions: HashMap<String, Session>,
+    /// KMS keys, aliases and grants (records under `kms/`).
+    pub kms: crate::kms::KmsState,
+    /// Secrets Manager secrets (records under `secret/`).
+    pub secrets: crate::secrets::SecretsState,
     /// Last use of long-term access keys, by key id.
     pub key_use: HashMap<String, KeyUse>,
 }
@@ -285,6 +289,8 @@ impl State {
                     let s: Session = serde_json::from_slice(&v).map_err(|e| bad(&k, e))?;
                     st.sessions.insert(s.access_key_id.clone(), s);
                 }
+                (Some("kms"), _, _) => st.kms.load_record(&k, &v).map_err(|e| bad(&k, e))?,
+                (Some("secret"), _, _) => st.secrets.load_record(&k, &v).map_err(|e| bad(&k, e))?,
                 (Some("iam"), Some(account), Some(kind)) => {
                     let iam = st.iam.entry(account.to_string()).or_default();
                     match kind {
