@@ -167,7 +167,8 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
         principal = principal.with_role_arn(role_arn.clone());
     }
     let mut b = RequestBuilder::new(principal, &access.action, &access.resource).resource_account(&access.resource_account);
-    let single = |b: &mut RequestBuilder, k: &str, v: String| b.insert(k, ContextValue::Single(v));
+    // The global keys' names are fixed: `insert_static` stores them without allocating.
+    let single = |b: &mut RequestBuilder, k: &'static str, v: String| b.insert_static(k, ContextValue::Single(v));
     single(&mut b, "aws:PrincipalArn", caller.principal_arn().to_string());
     single(&mut b, "aws:PrincipalAccount", caller.account.clone());
     single(&mut b, "aws:PrincipalType", caller.principal_type().to_string());
@@ -176,7 +177,7 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
         single(&mut b, "aws:username", name.clone());
     }
     for tag in principal_tags(state, caller) {
-        single(&mut b, &format!("aws:PrincipalTag/{}", tag.key), tag.value);
+        b.insert(&format!("aws:PrincipalTag/{}", tag.key), ContextValue::Single(tag.value));
     }
     single(&mut b, "aws:SourceIp", facts.source_ip.to_string());
     single(&mut b, "aws:UserAgent", facts.user_agent.to_string());
@@ -195,7 +196,7 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
         single(&mut b, "aws:SourceIdentity", si.clone());
     }
     for tag in &access.resource_tags {
-        single(&mut b, &format!("aws:ResourceTag/{}", tag.key), tag.value.clone());
+        b.insert(&format!("aws:ResourceTag/{}", tag.key), ContextValue::Single(tag.value.clone()));
     }
     for (k, v) in &access.context {
         b.insert(k, v.clone());

@@ -940,7 +940,7 @@ pub fn string_to_sign(auth: &Auth, canonical_request: &str) -> String {
 
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    crate::ids::hex(&Sha256::digest(data))
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -962,7 +962,7 @@ pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &
 
 /// Hex HMAC-SHA256 of a string to sign.
 pub fn sign_string(signing_key: &[u8; 32], string_to_sign: &str) -> String {
-    hex::encode(hmac(signing_key, string_to_sign.as_bytes()))
+    crate::ids::hex(&hmac(signing_key, string_to_sign.as_bytes()))
 }
 
 /// Constant-time comparison of two signatures (or any two strings).

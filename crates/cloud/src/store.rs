@@ -63,8 +63,9 @@ pub enum Op {
 #[derive(Debug, Clone)]
 pub struct TrailAppend {
     pub account: String,
-    /// The CloudTrail record (JSON object) without the chain fields.
-    pub event: serde_json::Value,
+    /// The CloudTrail record without the chain fields: a JSON object's bytes (serialized by
+    /// the calling task, so the one writer thread only chains, frames and stores them).
+    pub event: Vec<u8>,
 }
 
 /// Everything one call writes, committed atomically.
@@ -99,11 +100,7 @@ struct ChainHead {
 }
 
 struct Job {
-    /// The batch without its trail events (`batch.trail` is empty): those travel in `trail`.
     batch: Batch,
-    /// `(account, event bytes)`: each trail event already serialized by the caller, so the
-    /// one writer thread only chains, frames and stores it.
-    trail: Vec<(String, Vec<u8>)>,
     done: tokio::sync::oneshot::Sender<Result<(), String>>,
 }
 
@@ -187,16 +184,8 @@ impl Store {
         if batch.is_empty() {
             return Ok(Pending(None));
         }
-        let mut batch = batch;
-        // Serialize the events here, on the caller's thread: the writer is serial, so work
-        // done there bounds the throughput of every call.
-        let trail = std::mem::take(&mut batch.trail)
-            .into_iter()
-            .map(|a| serde_json::to_vec(&a.event).map(|bytes| (a.account, bytes)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(err)?;
         let (done, wait) = tokio::sync::oneshot::channel();
-        self.jobs.send(Job { batch, trail, done }).map_err(|_| StoreError("the writer has stopped".into()))?;
+        self.jobs.send(Job { batch, done }).map_err(|_| StoreError("the writer has stopped".into()))?;
         Ok(Pending(Some(wait)))
     }
 
@@ -421,9 +410,9 @@ fn chained_record(event_bytes: &[u8], seq: u64, prev: &[u8; 32], hash: &[u8; 32]
     const HEAD: &[u8] = br#"{"edgewardChain":{"hash":""#;
     let mut out = Vec::with_capacity(event_bytes.len() + 200);
     out.extend_from_slice(HEAD);
-    out.extend_from_slice(hex::encode(hash).as_bytes());
+    out.extend_from_slice(crate::ids::hex(hash).as_bytes());
     out.extend_from_slice(br#"","prevHash":""#);
-    out.extend_from_slice(hex::encode(prev).as_bytes());
+    out.extend_from_slice(crate::ids::hex(prev).as_bytes());
     out.extend_from_slice(br#"","seq":"#);
     out.extend_from_slice(seq.to_string().as_bytes());
     out.extend_from_slice(br#"},"event":"#);
@@ -619,7 +608,7 @@ fn write_group(db: &Database, group: &[Job], heads: &mut HashMap<String, ChainHe
                     }
                 }
             }
-            for (account, body) in &job.trail {
+            for TrailAppend { account, event: body } in &job.batch.trail {
                 let head = match heads.get_mut(account.as_str()) {
                     Some(h) => h,
                     None => heads.entry(account.clone()).or_insert(ChainHead { seq: 0, hash: [0; 32] }),
@@ -668,7 +657,7 @@ mod perf_tests {
         for (account, n) in [("111111111111", 3), ("222222222222", 1), ("333333333333", 12)] {
             for i in 0..n {
                 let mut b = Batch::default();
-                b.trail.push(TrailAppend { account: account.into(), event: serde_json::json!({"i": i}) });
+                b.trail.push(TrailAppend { account: account.into(), event: serde_json::to_vec(&serde_json::json!({"i": i})).unwrap() });
                 rt.block_on(store.commit(b)).unwrap();
             }
         }

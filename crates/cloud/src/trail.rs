@@ -7,7 +7,8 @@ pub mod admin;
 pub mod digest;
 pub mod verify;
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::call::Call;
 use crate::error::AwsError;
@@ -36,78 +37,365 @@ pub fn redact(v: &mut Value) {
 
 /// Builds the event(s) for a finished call and adds them to its batch.
 pub fn record(call: &mut Call<'_>, outcome: &Result<(), AwsError>) {
-    let c = &call.caller;
-    let mut identity = Map::new();
-    identity.insert("type".into(), c.trail_type().into());
-    identity.insert("principalId".into(), c.user_id().into());
-    identity.insert("arn".into(), c.arn.clone().into());
-    identity.insert("accountId".into(), c.account.clone().into());
-    identity.insert("accessKeyId".into(), c.access_key_id.clone().into());
-    if let CallerKind::User { name, .. } = &c.kind {
-        identity.insert("userName".into(), name.clone().into());
-    }
-    if let Some(issued) = c.session_token_issued {
-        let mut session = Map::new();
-        if let CallerKind::AssumedRole { role_name, role_arn, role_id, .. } = &c.kind {
-            session.insert(
-                "sessionIssuer".into(),
-                json!({"type": "Role", "principalId": role_id, "arn": role_arn, "accountId": c.account, "userName": role_name}),
-            );
-        }
-        session.insert("attributes".into(), json!({"creationDate": crate::time::iso8601(issued), "mfaAuthenticated": "false"}));
-        if let Some(si) = &c.source_identity {
-            session.insert("sourceIdentity".into(), si.clone().into());
-        }
-        identity.insert("sessionContext".into(), Value::Object(session));
-    }
     let event_id = crate::ids::uuid();
-    let mut request_parameters = call.trail.request_parameters.clone().unwrap_or(Value::Null);
-    redact(&mut request_parameters);
-    let mut response_elements = if outcome.is_ok() { call.trail.response_elements.clone().unwrap_or(Value::Null) } else { Value::Null };
-    redact(&mut response_elements);
-    let mut event = json!({
-        "eventVersion": "1.09",
-        "userIdentity": Value::Object(identity),
-        "eventTime": crate::time::iso8601(call.now),
-        "eventSource": format!("{}.amazonaws.com", call.service),
-        "eventName": call.operation,
-        "awsRegion": call.region,
-        "sourceIPAddress": call.source_ip,
-        "userAgent": call.user_agent,
-        "requestParameters": request_parameters,
-        "responseElements": response_elements,
-        "requestID": call.request_id,
-        "eventID": event_id,
-        "readOnly": call.trail.read_only,
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "recipientAccountId": c.account,
-        "eventCategory": "Management",
+    let other = call.trail.resource_account.clone().filter(|a| *a != call.caller.account);
+    // Across accounts: (owner, sharedEventID, the owner's eventID).
+    let shared = other.map(|owner| (owner, crate::ids::uuid(), crate::ids::uuid()));
+    let shared = shared.as_ref().map(|(o, s, t)| (o.as_str(), s.as_str(), t.as_str()));
+    let events = events(call, outcome, &event_id, shared);
+    call.batch.trail.extend(events);
+}
+
+/// The serialized events of a call, given its ids: the owner's copy first (when the
+/// resource is in another account), then the caller's.
+///
+/// Written straight to JSON bytes through `Serialize` structs rather than built as a
+/// `serde_json::Value` tree: the bytes are exactly what `serde_json::to_vec` gives for the
+/// tree (its maps sort their keys, so each struct declares its fields in sorted order; the
+/// `same_bytes_as_the_value_tree` test holds the two together). The chain hash covers them.
+fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, shared: Option<(&str, &str, &str)>) -> Vec<TrailAppend> {
+    let c = &call.caller;
+    let session_context = c.session_token_issued.map(|issued| SessionContext {
+        attributes: Attributes { creationDate: crate::time::iso8601(issued), mfaAuthenticated: "false" },
+        sessionIssuer: match &c.kind {
+            CallerKind::AssumedRole { role_name, role_arn, role_id, .. } => {
+                Some(SessionIssuer { accountId: &c.account, arn: role_arn, principalId: role_id, r#type: "Role", userName: role_name })
+            }
+            _ => None,
+        },
+        sourceIdentity: c.source_identity.as_deref(),
     });
-    if !call.trail.resources.is_empty() {
-        event["resources"] = call
+    let user_name = match &c.kind {
+        CallerKind::User { name, .. } => Some(name.as_str()),
+        _ => None,
+    };
+    let request_parameters = redacted(call.trail.request_parameters.as_ref());
+    let response_elements = redacted(if outcome.is_ok() { call.trail.response_elements.as_ref() } else { None });
+    let mut event = Event {
+        awsRegion: &call.region,
+        errorCode: outcome.as_ref().err().map(|e| e.code.as_ref()),
+        errorMessage: outcome.as_ref().err().map(|e| e.message.as_str()),
+        eventCategory: "Management",
+        eventID: event_id,
+        eventName: &call.operation,
+        eventSource: format!("{}.amazonaws.com", call.service),
+        eventTime: crate::time::iso8601(call.now),
+        eventType: "AwsApiCall",
+        eventVersion: "1.09",
+        managementEvent: true,
+        readOnly: call.trail.read_only,
+        recipientAccountId: &c.account,
+        requestID: &call.request_id,
+        requestParameters: &request_parameters,
+        resources: call
             .trail
             .resources
             .iter()
-            .map(|(arn, ty)| json!({"ARN": arn, "accountId": arn_account(arn).unwrap_or(&c.account), "type": ty}))
-            .collect();
+            .map(|(arn, ty)| Resource { ARN: arn, accountId: arn_account(arn).unwrap_or(&c.account), r#type: ty })
+            .collect(),
+        responseElements: &response_elements,
+        sharedEventID: shared.map(|(_, id, _)| id),
+        sourceIPAddress: &call.source_ip,
+        userAgent: &call.user_agent,
+        userIdentity: UserIdentity {
+            accessKeyId: &c.access_key_id,
+            accountId: &c.account,
+            arn: &c.arn,
+            principalId: c.user_id(),
+            sessionContext: session_context,
+            r#type: c.trail_type(),
+            userName: user_name,
+        },
+    };
+    // Serializing structs of strings, bools and `Value`s cannot fail.
+    let bytes = |e: &Event<'_>| serde_json::to_vec(e).expect("a trail event serializes");
+    let mut out = Vec::with_capacity(2);
+    if let Some((owner, _, their_id)) = shared {
+        let mine = (event.recipientAccountId, event.eventID);
+        (event.recipientAccountId, event.eventID) = (owner, their_id);
+        out.push(TrailAppend { account: owner.to_string(), event: bytes(&event) });
+        (event.recipientAccountId, event.eventID) = mine;
     }
-    if let Err(e) = outcome {
-        event["errorCode"] = e.code.to_string().into();
-        event["errorMessage"] = e.message.clone().into();
+    out.push(TrailAppend { account: c.account.clone(), event: bytes(&event) });
+    out
+}
+
+/// `v` with its secrets hidden (`Null` when absent); a copy is made only when there is a
+/// secret to hide.
+fn redacted(v: Option<&Value>) -> std::borrow::Cow<'_, Value> {
+    static NULL: Value = Value::Null;
+    match v {
+        Some(v) if has_secret(v) => {
+            let mut v = v.clone();
+            redact(&mut v);
+            std::borrow::Cow::Owned(v)
+        }
+        Some(v) => std::borrow::Cow::Borrowed(v),
+        None => std::borrow::Cow::Borrowed(&NULL),
     }
-    let other = call.trail.resource_account.clone().filter(|a| *a != c.account);
-    if let Some(owner) = other {
-        let shared = crate::ids::uuid();
-        event["sharedEventID"] = shared.clone().into();
-        let mut theirs = event.clone();
-        theirs["recipientAccountId"] = owner.clone().into();
-        theirs["eventID"] = crate::ids::uuid().into();
-        call.batch.trail.push(TrailAppend { account: owner, event: theirs });
+}
+
+/// True when a JSON tree holds a key whose value `redact` hides.
+fn has_secret(v: &Value) -> bool {
+    match v {
+        Value::Object(map) => map.iter().any(|(k, val)| REDACTED.contains(&k.as_str()) || has_secret(val)),
+        Value::Array(items) => items.iter().any(has_secret),
+        _ => false,
     }
-    call.batch.trail.push(TrailAppend { account: c.account.clone(), event });
+}
+
+// The event's shape. Field names are the JSON keys, declared in sorted (byte) order: the
+// order serde_json's `Value` maps write them in, which earlier events were hashed with.
+
+#[allow(non_snake_case)]
+#[derive(Serialize)]
+struct Event<'a> {
+    awsRegion: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errorCode: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errorMessage: Option<&'a str>,
+    eventCategory: &'static str,
+    eventID: &'a str,
+    eventName: &'a str,
+    eventSource: String,
+    eventTime: String,
+    eventType: &'static str,
+    eventVersion: &'static str,
+    managementEvent: bool,
+    readOnly: bool,
+    recipientAccountId: &'a str,
+    requestID: &'a str,
+    requestParameters: &'a Value,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resources: Vec<Resource<'a>>,
+    responseElements: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sharedEventID: Option<&'a str>,
+    sourceIPAddress: &'a str,
+    userAgent: &'a str,
+    userIdentity: UserIdentity<'a>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Serialize)]
+struct UserIdentity<'a> {
+    accessKeyId: &'a str,
+    accountId: &'a str,
+    arn: &'a str,
+    principalId: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sessionContext: Option<SessionContext<'a>>,
+    r#type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    userName: Option<&'a str>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Serialize)]
+struct SessionContext<'a> {
+    attributes: Attributes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sessionIssuer: Option<SessionIssuer<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sourceIdentity: Option<&'a str>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Serialize)]
+struct Attributes {
+    creationDate: String,
+    mfaAuthenticated: &'static str,
+}
+
+#[allow(non_snake_case)]
+#[derive(Serialize)]
+struct SessionIssuer<'a> {
+    accountId: &'a str,
+    arn: &'a str,
+    principalId: &'a str,
+    r#type: &'static str,
+    userName: &'a str,
+}
+
+#[allow(non_snake_case)]
+#[derive(Serialize)]
+struct Resource<'a> {
+    ARN: &'a str,
+    accountId: &'a str,
+    r#type: &'a str,
 }
 
 fn arn_account(arn: &str) -> Option<&str> {
     edgeward_policy::Arn::parse(arn).map(|a| a.account).filter(|a| !a.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Map, Value};
+
+    use super::*;
+    use crate::call::TrailDraft;
+    use crate::identity::Caller;
+
+    /// The events as built before `events` wrote them directly: a `Value` tree.
+    fn value_events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, shared: Option<(&str, &str, &str)>) -> Vec<(String, Value)> {
+        let c = &call.caller;
+        let mut identity = Map::new();
+        identity.insert("type".into(), c.trail_type().into());
+        identity.insert("principalId".into(), c.user_id().into());
+        identity.insert("arn".into(), c.arn.clone().into());
+        identity.insert("accountId".into(), c.account.clone().into());
+        identity.insert("accessKeyId".into(), c.access_key_id.clone().into());
+        if let CallerKind::User { name, .. } = &c.kind {
+            identity.insert("userName".into(), name.clone().into());
+        }
+        if let Some(issued) = c.session_token_issued {
+            let mut session = Map::new();
+            if let CallerKind::AssumedRole { role_name, role_arn, role_id, .. } = &c.kind {
+                session.insert(
+                    "sessionIssuer".into(),
+                    json!({"type": "Role", "principalId": role_id, "arn": role_arn, "accountId": c.account, "userName": role_name}),
+                );
+            }
+            session.insert("attributes".into(), json!({"creationDate": crate::time::iso8601(issued), "mfaAuthenticated": "false"}));
+            if let Some(si) = &c.source_identity {
+                session.insert("sourceIdentity".into(), si.clone().into());
+            }
+            identity.insert("sessionContext".into(), Value::Object(session));
+        }
+        let mut request_parameters = call.trail.request_parameters.clone().unwrap_or(Value::Null);
+        redact(&mut request_parameters);
+        let mut response_elements = if outcome.is_ok() { call.trail.response_elements.clone().unwrap_or(Value::Null) } else { Value::Null };
+        redact(&mut response_elements);
+        let mut event = json!({
+            "eventVersion": "1.09",
+            "userIdentity": Value::Object(identity),
+            "eventTime": crate::time::iso8601(call.now),
+            "eventSource": format!("{}.amazonaws.com", call.service),
+            "eventName": call.operation,
+            "awsRegion": call.region,
+            "sourceIPAddress": call.source_ip,
+            "userAgent": call.user_agent,
+            "requestParameters": request_parameters,
+            "responseElements": response_elements,
+            "requestID": call.request_id,
+            "eventID": event_id,
+            "readOnly": call.trail.read_only,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": c.account,
+            "eventCategory": "Management",
+        });
+        if !call.trail.resources.is_empty() {
+            event["resources"] = call
+                .trail
+                .resources
+                .iter()
+                .map(|(arn, ty)| json!({"ARN": arn, "accountId": arn_account(arn).unwrap_or(&c.account), "type": ty}))
+                .collect();
+        }
+        if let Err(e) = outcome {
+            event["errorCode"] = e.code.to_string().into();
+            event["errorMessage"] = e.message.clone().into();
+        }
+        let mut out = Vec::new();
+        if let Some((owner, shared_id, their_id)) = shared {
+            event["sharedEventID"] = shared_id.into();
+            let mut theirs = event.clone();
+            theirs["recipientAccountId"] = owner.into();
+            theirs["eventID"] = their_id.into();
+            out.push((owner.to_string(), theirs));
+        }
+        out.push((c.account.clone(), event));
+        out
+    }
+
+    fn caller(kind: CallerKind, arn: &str, token: Option<i64>, source_identity: Option<&str>) -> Caller {
+        Caller {
+            account: "111111111111".into(),
+            arn: arn.into(),
+            kind,
+            access_key_id: "AKIAEXAMPLEEXAMPLE01".into(),
+            session_token_issued: token,
+            source_identity: source_identity.map(str::to_string),
+            session_policy: None,
+            session_policy_arns: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn same_bytes_as_the_value_tree() {
+        let dir = std::env::temp_dir().join(format!("edgeward-trail-bytes-{}", crate::ids::uuid()));
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let config = crate::Config {
+            data_dir: dir.clone(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            accounts: vec!["111111111111".into()],
+            region: "us-east-1".into(),
+            compat_moto: false,
+        };
+        let cloud = rt.block_on(crate::Cloud::open(config)).unwrap();
+        let root = caller(CallerKind::Root, "arn:aws:iam::111111111111:root", None, None);
+        let user = caller(
+            CallerKind::User { name: "al\"ice".into(), id: "AIDAEXAMPLE".into(), path: "/".into() },
+            "arn:aws:iam::111111111111:user/al\"ice",
+            None,
+            None,
+        );
+        let session = caller(
+            CallerKind::AssumedRole {
+                role_name: "r".into(),
+                role_arn: "arn:aws:iam::111111111111:role/p/r".into(),
+                role_id: "AROAEXAMPLE".into(),
+                session_name: "s\u{e9}".into(),
+                session_tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
+                chained: false,
+            },
+            "arn:aws:sts::111111111111:assumed-role/r/s\u{e9}",
+            Some(1_790_000_000),
+            Some("who\\me"),
+        );
+        let token_user = caller(CallerKind::Root, "arn:aws:iam::111111111111:root", Some(1_790_000_000), None);
+        let params = json!({"RoleName": "bench-role", "Password": "p", "nested": [{"SecretAccessKey": "x", "n": 1.5, "b": null}], "Zz": "\u{1}\t\n</x>"});
+        let response = json!({"role": {"arn": "arn:aws:iam::111111111111:role/bench-role", "createDate": "2026-01-01T00:00:00Z"}, "credentials": {"sessionToken": "t", "accessKeyId": "ASIA"}});
+        let denied = AwsError::new(403, "AccessDenied", "User: x is not authorized to perform: iam:GetRole on resource: \"y\"");
+        let cases: Vec<(Caller, Option<Value>, Option<Value>, Vec<(String, String)>, Option<String>, Result<(), AwsError>, bool)> = vec![
+            (root.clone(), None, None, vec![], None, Ok(()), true),
+            (root, Some(params.clone()), Some(response.clone()), vec![("arn:aws:iam::111111111111:role/bench-role".into(), "AWS::IAM::Role".into())], None, Ok(()), true),
+            (user.clone(), Some(params.clone()), Some(response.clone()), vec![("*".into(), "AWS::IAM::Role".into())], None, Err(denied.clone()), false),
+            (session.clone(), Some(params.clone()), Some(response.clone()), vec![("arn:aws:iam::222222222222:role/x".into(), "AWS::IAM::Role".into())], Some("222222222222".into()), Ok(()), false),
+            (session, Some(json!({})), None, vec![], Some("222222222222".into()), Err(denied), false),
+            (token_user, Some(json!([1, "two"])), Some(json!("s")), vec![], Some("111111111111".into()), Ok(()), true),
+            (user, None, Some(response), vec![], None, Ok(()), false),
+        ];
+        for (i, (caller, request_parameters, response_elements, resources, resource_account, outcome, read_only)) in cases.into_iter().enumerate() {
+            let call = Call {
+                cloud: &cloud,
+                request_id: format!("req-{i}"),
+                service: if i % 2 == 0 { "iam" } else { "sts" },
+                operation: "GetRole".into(),
+                region: "eu-west-3".into(),
+                source_ip: "127.0.0.1".into(),
+                user_agent: "Boto3/1.40 md/\"q\" \u{7f} \u{2028} ü".into(),
+                now: 1_790_000_123,
+                caller,
+                batch: Default::default(),
+                trail: TrailDraft { request_parameters, response_elements, resources, resource_account: resource_account.clone(), read_only },
+                enforce: true,
+            };
+            let other = resource_account.filter(|a| *a != call.caller.account);
+            let shared = other.as_deref().map(|o| (o, "shared-id", "their-id"));
+            let new: Vec<(String, String)> =
+                events(&call, &outcome, "event-id", shared).into_iter().map(|a| (a.account, String::from_utf8(a.event).unwrap())).collect();
+            let old: Vec<(String, String)> = value_events(&call, &outcome, "event-id", shared)
+                .into_iter()
+                .map(|(a, v)| (a, serde_json::to_string(&v).unwrap()))
+                .collect();
+            assert_eq!(new, old, "case {i}");
+        }
+        drop(cloud);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

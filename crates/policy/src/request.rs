@@ -2,7 +2,7 @@
 //! context keys. Time and every other environmental fact come in here: the engine reads
 //! no clock and fills in no key by itself.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use crate::arn::Arn;
 
@@ -114,9 +114,11 @@ pub struct Request {
     pub resource: String,
     /// The account that owns the resource, when known.
     pub resource_account: Option<String>,
-    context: HashMap<String, ContextValue>,
-    /// Original spelling of each context key, for traces.
-    key_names: HashMap<String, String>,
+    /// Context keys in their original spelling (kept for traces), each at most once
+    /// (compared ASCII case-insensitively), with their values. A request has a few dozen
+    /// keys at most: a linear scan finds one faster than hashing a lowercased copy, and
+    /// the fixed global keys need no allocation (`RequestBuilder::insert_static`).
+    context: Vec<(Cow<'static, str>, ContextValue)>,
 }
 
 impl Request {
@@ -126,18 +128,12 @@ impl Request {
 
     /// A context key's value; `key` is case-insensitive.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
-        if let Some(v) = self.context.get(key) {
-            return Some(v);
-        }
-        if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            return self.context.get(&key.to_ascii_lowercase());
-        }
-        None
+        self.context.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
     }
 
     /// The value of a policy variable: single-valued context keys only.
     pub(crate) fn variable(&self, key_lower: &str) -> Option<&str> {
-        match self.context.get(key_lower)? {
+        match self.get(key_lower)? {
             ContextValue::Single(s) => Some(s),
             ContextValue::Multi(v) if v.len() == 1 => Some(&v[0]),
             ContextValue::Multi(_) => None,
@@ -146,7 +142,7 @@ impl Request {
 
     /// Context keys with their original spelling.
     pub fn context(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.context.iter().map(|(k, v)| (self.key_names.get(k).map(String::as_str).unwrap_or(k), v))
+        self.context.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// True when the principal's account owns the resource.
@@ -175,8 +171,7 @@ impl RequestBuilder {
                 action_lower: action.to_ascii_lowercase(),
                 resource: resource.to_string(),
                 resource_account,
-                context: HashMap::new(),
-                key_names: HashMap::new(),
+                context: Vec::new(),
             },
         }
     }
@@ -196,13 +191,45 @@ impl RequestBuilder {
         self
     }
 
+    /// Sets a context key (case-insensitive: a later spelling replaces an earlier one,
+    /// with its value).
     pub fn insert(&mut self, key: &str, value: ContextValue) {
-        let lower = key.to_ascii_lowercase();
-        self.req.key_names.insert(lower.clone(), key.to_string());
-        self.req.context.insert(lower, value);
+        self.set(Cow::Owned(key.to_string()), value);
+    }
+
+    /// [`RequestBuilder::insert`] for a key known at compile time: nothing is allocated
+    /// for the name.
+    pub fn insert_static(&mut self, key: &'static str, value: ContextValue) {
+        self.set(Cow::Borrowed(key), value);
+    }
+
+    fn set(&mut self, key: Cow<'static, str>, value: ContextValue) {
+        match self.req.context.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+            Some(slot) => *slot = (key, value),
+            None => self.req.context.push((key, value)),
+        }
     }
 
     pub fn build(self) -> Request {
         self.req
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_keys_are_case_insensitive_and_the_last_spelling_wins() {
+        let mut b = Request::builder("arn:aws:iam::111111111111:user/a", "s3:GetObject", "*").context("aws:SourceIp", "10.0.0.1");
+        b.insert_static("aws:UserAgent", ContextValue::Single("ua".into()));
+        b.insert("AWS:sourceip", ContextValue::Multi(vec!["10.0.0.2".into()]));
+        let r = b.build();
+        assert_eq!(r.get("aws:sourceIP"), Some(&ContextValue::Multi(vec!["10.0.0.2".into()])));
+        assert_eq!(r.get("aws:useragent"), Some(&ContextValue::Single("ua".into())));
+        assert_eq!(r.variable("aws:useragent"), Some("ua"));
+        assert_eq!(r.get("aws:Missing"), None);
+        let keys: Vec<&str> = r.context().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["AWS:sourceip", "aws:UserAgent"]);
     }
 }

@@ -359,7 +359,7 @@ mod tests {
             let store = Store::open_with(&path, every, interval).unwrap();
             for i in 0..n {
                 let mut b = Batch::default();
-                b.trail.push(TrailAppend { account: A.into(), event: serde_json::json!({"eventName": "CreateUser", "i": i}) });
+                b.trail.push(TrailAppend { account: A.into(), event: serde_json::to_vec(&serde_json::json!({"eventName": "CreateUser", "i": i})).unwrap() });
                 rt.block_on(store.commit(b)).unwrap();
             }
             std::thread::sleep(linger);
