@@ -252,10 +252,21 @@ const MATCHERS_1 = {
    * Allowed and edgeward ImplicitlyDenied.
    */
   async rootCannotAssumeRole(c, sim, ew) {
-    return /^arn:aws:iam::\d{12}:root$/.test(c.request.principal) &&
-      /^sts:(assumerole.*|tagsession)$/i.test(c.request.action) &&
-      sim === 'Allowed' && ew === 'ImplicitlyDenied'
+    if (!/^arn:aws:iam::\d{12}:root$/.test(c.request.principal)) return false
+    if (!/^sts:(assumerole.*|tagsession)$/i.test(c.request.action)) return false
+    if (!c.resourcePolicy) return false
+    // Counterfactual: no trust-policy Allow can reach the root user; its Denies still apply.
+    const cf = clone(c)
+    const kept = statementsOf(cf.resourcePolicy).filter((st) => st.Effect !== 'Allow')
+    cf.resourcePolicy = {
+      ...cf.resourcePolicy,
+      Statement: kept.length
+        ? kept
+        : [{ Effect: 'Deny', Principal: '*', Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:PrincipalAccount': '000000000000' } } }]
+    }
+    return verdict(cf, ew)
   },
+
 
   async rootUserImplicitFullAccess(c, sim, ew) {
     const p = c.request.principal
