@@ -234,15 +234,46 @@ async fn dispatch(
     // Operations change memory under the state lock and stage full records; their batches
     // must reach the writer in the same order, or a restart could load an older record over
     // a newer one. The commit-order lock spans the change and the hand-off (never the wait).
-    let (result, pending) = {
-        let _order = cloud.commit_order.lock().unwrap_or_else(|e| e.into_inner());
-        // GetAccessKeyLastUsed: every authenticated request records its key's last use.
-        crate::iam::note_key_use(&mut call);
-        let result = run_operation(&mut call, route, parts, body);
-        let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
-        crate::trail::record(&mut call, &outcome);
-        let batch = std::mem::take(&mut call.batch);
-        (result, cloud.store.submit(batch))
+    // An SQS long poll that finds nothing gives back a wait: its staged changes (if any) are
+    // committed, then it waits holding no lock and runs again; only the last run is traced.
+    let mut poll = crate::sqs::Poll::default();
+    let (result, pending) = loop {
+        let (wait, staged) = {
+            let _order = cloud.commit_order.lock().unwrap_or_else(|e| e.into_inner());
+            if poll.first() {
+                // GetAccessKeyLastUsed: every authenticated request records its key's last use.
+                crate::iam::note_key_use(&mut call);
+            }
+            let result = if route.service == "sqs" {
+                crate::sqs::run(&mut call, route.protocol == Protocol::Query, &route.operation, parts, body, &mut poll)
+                    .map(|r| Reply { status: 200, content_type: r.content_type, headers: Vec::new(), body: r.body })
+            } else {
+                run_operation(&mut call, route, parts, body)
+            };
+            match poll.take_wait() {
+                Some(wait) if result.is_ok() => {
+                    let batch = std::mem::take(&mut call.batch);
+                    (wait, (!batch.is_empty()).then(|| cloud.store.submit(batch)))
+                }
+                _ => {
+                    let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+                    crate::trail::record(&mut call, &outcome);
+                    let batch = std::mem::take(&mut call.batch);
+                    break (result, cloud.store.submit(batch));
+                }
+            }
+        };
+        if let Some(staged) = staged {
+            let committed = match staged {
+                Ok(p) => p.wait().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = committed {
+                tracing::error!("cannot commit to the store: {e}; stopping");
+                std::process::exit(70);
+            }
+        }
+        wait.wait().await;
     };
     let committed = match pending {
         Ok(p) => p.wait().await,
@@ -347,11 +378,16 @@ fn error_reply(protocol: Protocol, service: &str, err: &AwsError, request_id: &s
         }
         Protocol::Json10 | Protocol::Json11 => {
             let mut headers = vec![("x-amzn-errortype", err.code.to_string())];
+            let mut shaped = None;
             if service == "sqs" {
                 headers.push(("x-amzn-query-error", format!("{};{}", err.code, if err.sender_fault { "Sender" } else { "Receiver" })));
+                // The body and X-Amzn-ErrorType name the model's shape; the query code travels above.
+                let e = AwsError { code: crate::sqs::json_error_type(&err.code).into(), ..err.clone() };
+                headers[0].1 = e.code.to_string();
+                shaped = Some(e);
             }
             let content_type = if protocol == Protocol::Json10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
-            Reply { status: err.status, content_type, headers, body: json::error_body(err) }
+            Reply { status: err.status, content_type, headers, body: json::error_body(shaped.as_ref().unwrap_or(err)) }
         }
         Protocol::RestXml => {
             let mut x = crate::protocol::xml::Xml::new();

@@ -19,6 +19,7 @@ pub mod kms;
 pub mod protocol;
 pub mod secrets;
 pub mod sigv4;
+pub mod sqs;
 pub mod state;
 pub mod store;
 pub mod sts;
@@ -90,6 +91,8 @@ pub struct Cloud {
     /// Held from a call's first state change until its batch is handed to the writer, so
     /// batches commit in the order their changes were made.
     pub(crate) commit_order: std::sync::Mutex<()>,
+    /// Wraps every KMS key's material at rest (`DATA_DIR/root-key` or `EDGEWARD_ROOT_KEY`).
+    pub kms_root: kms::RootKey,
 }
 
 impl Cloud {
@@ -106,12 +109,14 @@ impl Cloud {
         let store = Store::open(&config.data_dir.join("edgeward.redb"))
             .map_err(|e| CloudError(format!("cannot open the store in {}: {e}", config.data_dir.display())))?;
         let state = State::load(&store).map_err(|e| CloudError(e.to_string()))?;
+        let kms_root = kms::RootKey::load_or_create(&config.data_dir).map_err(CloudError)?;
         let cloud = Arc::new(Cloud {
             config,
             store,
             state: RwLock::new(state),
             compat: compat::CompatState::default(),
             commit_order: std::sync::Mutex::new(()),
+            kms_root,
         });
         cloud.ensure_accounts().await?;
         Ok(cloud)

@@ -229,6 +229,8 @@ pub struct State {
     pub kms: crate::kms::KmsState,
     /// Secrets Manager secrets (records under `secret/`).
     pub secrets: crate::secrets::SecretsState,
+    /// SQS queues and messages (records under `sqs/`).
+    pub sqs: crate::sqs::SqsState,
     /// Last use of long-term access keys, by key id.
     pub key_use: HashMap<String, KeyUse>,
 }
@@ -291,6 +293,7 @@ impl State {
                 }
                 (Some("kms"), _, _) => st.kms.load_record(&k, &v).map_err(|e| bad(&k, e))?,
                 (Some("secret"), _, _) => st.secrets.load_record(&k, &v).map_err(|e| bad(&k, e))?,
+                (Some("sqs"), _, _) => st.sqs.load_record(&k, &v).map_err(|e| bad(&k, e))?,
                 (Some("iam"), Some(account), Some(kind)) => {
                     let iam = st.iam.entry(account.to_string()).or_default();
                     match kind {

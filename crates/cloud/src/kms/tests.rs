@@ -1,0 +1,343 @@
+//! KMS operations called directly (no HTTP): cryptography, key states, policies, grants,
+//! forward access and its trail events.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use edgeward_policy::PolicyKind;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::call::{Call, TrailDraft};
+use crate::identity::{Caller, CallerKind};
+use crate::state::{PolicyDoc, Role};
+use crate::store::Batch;
+use crate::Cloud;
+
+const VENDOR: &str = "111111111111";
+const CUSTOMER: &str = "222222222222";
+
+fn cloud() -> Arc<Cloud> {
+    let dir = std::env::temp_dir().join(format!("edgeward-kms-{}", crate::ids::uuid()));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let config = crate::Config {
+        data_dir: dir,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        accounts: vec![VENDOR.into(), CUSTOMER.into()],
+        region: "us-east-1".into(),
+        compat_moto: false,
+    };
+    rt.block_on(Cloud::open(config)).unwrap()
+}
+
+fn root(account: &str) -> Caller {
+    Caller {
+        account: account.into(),
+        arn: format!("arn:aws:iam::{account}:root"),
+        kind: CallerKind::Root,
+        access_key_id: "AKIAEXAMPLE".into(),
+        session_token_issued: None,
+        source_identity: None,
+        session_policy: None,
+        session_policy_arns: Vec::new(),
+    }
+}
+
+/// A session of a role that exists in `account` with the given inline policy.
+fn role_session(cloud: &Cloud, account: &str, name: &str, policy: Value) -> Caller {
+    let role_arn = format!("arn:aws:iam::{account}:role/{name}");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "sts:AssumeRole"}]});
+    let mut inline = BTreeMap::new();
+    inline.insert("p".to_string(), PolicyDoc::new(&policy.to_string(), PolicyKind::Identity, None).unwrap());
+    let role = Role {
+        name: name.into(),
+        path: "/".into(),
+        id: "AROAEXAMPLE".into(),
+        arn: role_arn.clone(),
+        created: 0,
+        trust: PolicyDoc::new(&trust.to_string(), PolicyKind::Trust, None).unwrap(),
+        description: None,
+        max_session_duration: 3600,
+        inline,
+        attached: Vec::new(),
+        boundary: None,
+        tags: Vec::new(),
+    };
+    cloud.write_state().iam.entry(account.into()).or_default().roles.insert(name.to_ascii_lowercase(), role);
+    Caller {
+        account: account.into(),
+        arn: format!("arn:aws:sts::{account}:assumed-role/{name}/s"),
+        kind: CallerKind::AssumedRole {
+            role_name: name.into(),
+            role_arn,
+            role_id: "AROAEXAMPLE".into(),
+            session_name: "s".into(),
+            session_tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            chained: false,
+        },
+        access_key_id: "ASIAEXAMPLE".into(),
+        session_token_issued: Some(0),
+        source_identity: None,
+        session_policy: None,
+        session_policy_arns: Vec::new(),
+    }
+}
+
+fn call<'a>(cloud: &'a Cloud, caller: Caller, now: i64) -> Call<'a> {
+    Call {
+        cloud,
+        request_id: crate::ids::uuid(),
+        service: "kms",
+        operation: String::new(),
+        region: "us-east-1".into(),
+        source_ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+        now,
+        caller,
+        batch: Batch::default(),
+        trail: TrailDraft::default(),
+        enforce: true,
+    }
+}
+
+/// Runs one operation as `caller` through the JSON mapping.
+fn run(cloud: &Cloud, caller: &Caller, op: &str, input: Value) -> Result<Value, crate::error::AwsError> {
+    run_at(cloud, caller, op, input, 1_800_000_000)
+}
+
+fn run_at(cloud: &Cloud, caller: &Caller, op: &str, input: Value, now: i64) -> Result<Value, crate::error::AwsError> {
+    let mut c = call(cloud, caller.clone(), now);
+    c.operation = op.into();
+    handle(&mut c, op, &input)
+}
+
+fn code(r: Result<Value, crate::error::AwsError>) -> String {
+    r.expect_err("an error was expected").code.to_string()
+}
+
+fn b64(b: &[u8]) -> String {
+    crypto::base64::encode(b)
+}
+
+fn create(cloud: &Cloud, caller: &Caller, input: Value) -> String {
+    run(cloud, caller, "CreateKey", input).unwrap()["KeyMetadata"]["Arn"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn encrypt_decrypt_with_context_and_without_key_id() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let arn = create(&cloud, &me, json!({}));
+    let ctx = json!({"purpose": "test", "a": "b"});
+    let enc = run(&cloud, &me, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"hello"), "EncryptionContext": ctx})).unwrap();
+    let blob = enc["CiphertextBlob"].as_str().unwrap();
+    let dec = run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": blob, "EncryptionContext": ctx})).unwrap();
+    assert_eq!(dec["Plaintext"], b64(b"hello"));
+    assert_eq!(dec["KeyId"], arn);
+    assert_eq!(code(run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": blob, "EncryptionContext": {"purpose": "other", "a": "b"}}))), "InvalidCiphertextException");
+    assert_eq!(code(run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": blob}))), "InvalidCiphertextException");
+    let other = create(&cloud, &me, json!({}));
+    assert_eq!(code(run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": blob, "KeyId": other, "EncryptionContext": ctx}))), "IncorrectKeyException");
+    // No plaintext material in the stored record.
+    let st = cloud.read_state();
+    let key = &st.kms.keys[&arn];
+    let material = st.kms.material(&cloud.kms_root, key, &key.current().id).unwrap();
+    let record = serde_json::to_string(key).unwrap();
+    assert!(!record.contains(&hex::encode(material.as_slice())));
+}
+
+#[test]
+fn aliases_and_key_states() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let arn = create(&cloud, &me, json!({"Description": "d"}));
+    run(&cloud, &me, "CreateAlias", json!({"AliasName": "alias/app", "TargetKeyId": arn})).unwrap();
+    assert_eq!(code(run(&cloud, &me, "CreateAlias", json!({"AliasName": "alias/app", "TargetKeyId": arn}))), "AlreadyExistsException");
+    let enc = run(&cloud, &me, "Encrypt", json!({"KeyId": "alias/app", "Plaintext": b64(b"x")})).unwrap();
+    let alias_arn = format!("arn:aws:kms:us-east-1:{CUSTOMER}:alias/app");
+    run(&cloud, &me, "Encrypt", json!({"KeyId": alias_arn, "Plaintext": b64(b"x")})).unwrap();
+    assert_eq!(code(run(&cloud, &me, "EnableKeyRotation", json!({"KeyId": "alias/app"}))), "NotFoundException");
+    run(&cloud, &me, "DisableKey", json!({"KeyId": arn})).unwrap();
+    assert_eq!(code(run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": enc["CiphertextBlob"]}))), "DisabledException");
+    run(&cloud, &me, "EnableKey", json!({"KeyId": arn})).unwrap();
+    run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": enc["CiphertextBlob"]})).unwrap();
+    let now = 1_800_000_000;
+    assert_eq!(code(run(&cloud, &me, "ScheduleKeyDeletion", json!({"KeyId": arn, "PendingWindowInDays": 6}))), "ValidationException");
+    let out = run_at(&cloud, &me, "ScheduleKeyDeletion", json!({"KeyId": arn, "PendingWindowInDays": 7}), now).unwrap();
+    assert_eq!(out["DeletionDate"], now + 7 * 86_400);
+    assert_eq!(code(run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": enc["CiphertextBlob"]}))), "KMSInvalidStateException");
+    run(&cloud, &me, "CancelKeyDeletion", json!({"KeyId": arn})).unwrap();
+    let d = run(&cloud, &me, "DescribeKey", json!({"KeyId": arn})).unwrap();
+    assert_eq!(d["KeyMetadata"]["KeyState"], "Disabled");
+    run(&cloud, &me, "EnableKey", json!({"KeyId": arn})).unwrap();
+    run_at(&cloud, &me, "ScheduleKeyDeletion", json!({"KeyId": arn, "PendingWindowInDays": 7}), now).unwrap();
+    // By the request clock: once the window has passed, the key and its alias are gone.
+    assert_eq!(code(run_at(&cloud, &me, "DescribeKey", json!({"KeyId": arn}), now + 7 * 86_400)), "NotFoundException");
+    assert!(cloud.read_state().kms.aliases.is_empty());
+}
+
+#[test]
+fn rotation_keeps_old_ciphertexts() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let arn = create(&cloud, &me, json!({}));
+    let old = run(&cloud, &me, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"v1")})).unwrap();
+    run(&cloud, &me, "RotateKeyOnDemand", json!({"KeyId": arn})).unwrap();
+    let new = run(&cloud, &me, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"v2")})).unwrap();
+    assert_eq!(run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": old["CiphertextBlob"]})).unwrap()["Plaintext"], b64(b"v1"));
+    let d2 = run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": new["CiphertextBlob"]})).unwrap();
+    assert_eq!(d2["Plaintext"], b64(b"v2"));
+    let rotations = run(&cloud, &me, "ListKeyRotations", json!({"KeyId": arn})).unwrap();
+    assert_eq!(rotations["Rotations"].as_array().unwrap().len(), 1);
+    assert_eq!(rotations["Rotations"][0]["RotationType"], "ON_DEMAND");
+    run(&cloud, &me, "EnableKeyRotation", json!({"KeyId": arn, "RotationPeriodInDays": 90})).unwrap();
+    let s = run(&cloud, &me, "GetKeyRotationStatus", json!({"KeyId": arn})).unwrap();
+    assert_eq!(s["KeyRotationEnabled"], true);
+    assert_eq!(s["RotationPeriodInDays"], 90);
+    // Automatic rotation happens by the request clock.
+    run_at(&cloud, &me, "DescribeKey", json!({"KeyId": arn}), 1_800_000_000 + 91 * 86_400).unwrap();
+    assert_eq!(cloud.read_state().kms.keys[&arn].materials.len(), 3);
+    assert_eq!(run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": old["CiphertextBlob"]})).unwrap()["Plaintext"], b64(b"v1"));
+}
+
+#[test]
+fn hmac_keys() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let arn = create(&cloud, &me, json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}));
+    let mac = run(&cloud, &me, "GenerateMac", json!({"KeyId": arn, "Message": b64(b"m"), "MacAlgorithm": "HMAC_SHA_256"})).unwrap();
+    let ok = run(&cloud, &me, "VerifyMac", json!({"KeyId": arn, "Message": b64(b"m"), "MacAlgorithm": "HMAC_SHA_256", "Mac": mac["Mac"]})).unwrap();
+    assert_eq!(ok["MacValid"], true);
+    assert_eq!(code(run(&cloud, &me, "VerifyMac", json!({"KeyId": arn, "Message": b64(b"n"), "MacAlgorithm": "HMAC_SHA_256", "Mac": mac["Mac"]}))), "KMSInvalidMacException");
+    assert_eq!(code(run(&cloud, &me, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x")}))), "InvalidKeyUsageException");
+}
+
+#[test]
+fn key_policies_decide_across_accounts_and_grants_add_access() {
+    let cloud = cloud();
+    let owner = root(CUSTOMER);
+    let arn = create(&cloud, &owner, json!({}));
+    let enc = run(&cloud, &owner, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x")})).unwrap();
+    let vendor = role_session(&cloud, VENDOR, "reader", json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}));
+    // The default policy trusts only the owner account: the vendor's own IAM policy is not enough.
+    let e = run(&cloud, &vendor, "Decrypt", json!({"CiphertextBlob": enc["CiphertextBlob"]})).unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
+    assert_eq!(e.status, 400);
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "owner", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{CUSTOMER}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "vendor", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{VENDOR}:root")}, "Action": "kms:Decrypt", "Resource": "*"}
+    ]});
+    assert_eq!(code(run(&cloud, &owner, "PutKeyPolicy", json!({"KeyId": arn, "Policy": "{"}))), "MalformedPolicyDocumentException");
+    run(&cloud, &owner, "PutKeyPolicy", json!({"KeyId": arn, "Policy": policy.to_string()})).unwrap();
+    run(&cloud, &vendor, "Decrypt", json!({"CiphertextBlob": enc["CiphertextBlob"]})).unwrap();
+    // A vendor role without IAM permission needs a grant.
+    let other = role_session(&cloud, VENDOR, "other", json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}));
+    assert_eq!(code(run(&cloud, &other, "Decrypt", json!({"CiphertextBlob": enc["CiphertextBlob"]}))), "AccessDeniedException");
+    let g = run(
+        &cloud,
+        &owner,
+        "CreateGrant",
+        json!({"KeyId": arn, "GranteePrincipal": format!("arn:aws:iam::{VENDOR}:role/other"), "Operations": ["Decrypt"], "Name": "n"}),
+    )
+    .unwrap();
+    let again = run(
+        &cloud,
+        &owner,
+        "CreateGrant",
+        json!({"KeyId": arn, "GranteePrincipal": format!("arn:aws:iam::{VENDOR}:role/other"), "Operations": ["Decrypt"], "Name": "n"}),
+    )
+    .unwrap();
+    assert_eq!(g["GrantId"], again["GrantId"]);
+    run(&cloud, &other, "Decrypt", json!({"CiphertextBlob": enc["CiphertextBlob"]})).unwrap();
+    assert_eq!(code(run(&cloud, &other, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x")}))), "AccessDeniedException");
+    run(&cloud, &owner, "RevokeGrant", json!({"KeyId": arn, "GrantId": g["GrantId"]})).unwrap();
+    assert_eq!(code(run(&cloud, &other, "Decrypt", json!({"CiphertextBlob": enc["CiphertextBlob"]}))), "AccessDeniedException");
+}
+
+#[test]
+fn byok_forward_access_only_via_the_service() {
+    let cloud = cloud();
+    let owner = root(CUSTOMER);
+    let vendor = role_session(&cloud, VENDOR, "platform", json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}));
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "owner", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{CUSTOMER}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "vendor-via-s3", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{VENDOR}:role/platform")},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com", "aws:PrincipalAccount": VENDOR}}}
+    ]});
+    let arn = create(&cloud, &owner, json!({"Policy": policy.to_string()}));
+    let ctx: BTreeMap<String, String> = [("aws:s3:arn".to_string(), "arn:aws:s3:::bucket/key".to_string())].into();
+    let mut c = call(&cloud, vendor.clone(), 1_800_000_000);
+    c.service = "s3";
+    c.operation = "PutObject".into();
+    let blob = {
+        let mut st = cloud.write_state();
+        encrypt_for(&mut c, &mut st, "s3", Some(&arn), b"object data", &ctx).unwrap()
+    };
+    assert_eq!(c.service, "s3");
+    assert_eq!(c.operation, "PutObject");
+    // One event in the vendor's trail, one in the key owner's, both with invokedBy.
+    assert_eq!(c.batch.trail.len(), 2);
+    for t in &c.batch.trail {
+        let e: Value = serde_json::from_slice(&t.event).unwrap();
+        assert_eq!(e["eventSource"], "kms.amazonaws.com");
+        assert_eq!(e["eventName"], "Encrypt");
+        assert_eq!(e["userIdentity"]["invokedBy"], "s3.amazonaws.com");
+        assert_eq!(e["sourceIPAddress"], "s3.amazonaws.com");
+    }
+    let accounts: Vec<&str> = c.batch.trail.iter().map(|t| t.account.as_str()).collect();
+    assert!(accounts.contains(&VENDOR) && accounts.contains(&CUSTOMER));
+    {
+        let mut st = cloud.write_state();
+        assert_eq!(decrypt_for(&mut c, &mut st, "s3", &blob, &ctx).unwrap(), b"object data");
+        // The same key through another service is denied.
+        assert_eq!(decrypt_for(&mut c, &mut st, "secretsmanager", &blob, &ctx).unwrap_err().code, "AccessDeniedException");
+    }
+    // Direct calls by the vendor role are denied.
+    assert_eq!(
+        code(run(&cloud, &vendor, "Decrypt", json!({"CiphertextBlob": b64(&blob), "EncryptionContext": ctx}))),
+        "AccessDeniedException"
+    );
+    // The kill switch: disabling the key stops the service path at once.
+    run(&cloud, &owner, "DisableKey", json!({"KeyId": arn})).unwrap();
+    let mut st = cloud.write_state();
+    assert_eq!(decrypt_for(&mut c, &mut st, "s3", &blob, &ctx).unwrap_err().code, "DisabledException");
+}
+
+#[test]
+fn aws_managed_keys_are_created_on_first_use_and_usable_only_via_their_service() {
+    let cloud = cloud();
+    let user = role_session(&cloud, CUSTOMER, "app", json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}));
+    let mut c = call(&cloud, user.clone(), 1_800_000_000);
+    let ctx = BTreeMap::new();
+    let blob = {
+        let mut st = cloud.write_state();
+        encrypt_for(&mut c, &mut st, "secretsmanager", None, b"s3cr3t", &ctx).unwrap()
+    };
+    let key_arn = ciphertext_key_arn(&blob).unwrap();
+    let d = run(&cloud, &user, "DescribeKey", json!({"KeyId": "alias/aws/secretsmanager"})).unwrap();
+    assert_eq!(d["KeyMetadata"]["Arn"], key_arn);
+    assert_eq!(d["KeyMetadata"]["KeyManager"], "AWS");
+    // Direct use is denied by its fixed key policy.
+    assert_eq!(code(run(&cloud, &user, "Decrypt", json!({"CiphertextBlob": b64(&blob)}))), "AccessDeniedException");
+    let mut st = cloud.write_state();
+    assert_eq!(decrypt_for(&mut c, &mut st, "secretsmanager", &blob, &ctx).unwrap(), b"s3cr3t");
+    // Another account's principal cannot use it even via the service.
+    let mut v = call(&cloud, root(VENDOR), 1_800_000_000);
+    assert_eq!(decrypt_for(&mut v, &mut st, "secretsmanager", &blob, &ctx).unwrap_err().code, "AccessDeniedException");
+}
+
+#[test]
+fn encryption_context_condition_keys() {
+    let cloud = cloud();
+    let owner = root(CUSTOMER);
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{CUSTOMER}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+         "Condition": {"StringNotEquals": {"kms:EncryptionContext:tenant": "t1"}}}
+    ]});
+    let arn = create(&cloud, &owner, json!({"Policy": policy.to_string()}));
+    run(&cloud, &owner, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x"), "EncryptionContext": {"tenant": "t1"}})).unwrap();
+    assert_eq!(code(run(&cloud, &owner, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x"), "EncryptionContext": {"tenant": "t2"}}))), "AccessDeniedException");
+}
