@@ -42,7 +42,7 @@ except botocore.exceptions.ClientError as e:
     denied_request_id = e.response["ResponseMetadata"]["RequestId"]
 assert error_code(client("iam", creds=creds).create_user, UserName="x") == "AccessDenied"
 # The edge user may not read the trail either (cloudtrail:LookupEvents is authorized).
-assert error_code(client("cloudtrail", key=key["AccessKeyId"], secret=key["SecretAccessKey"]).lookup_events) == "AccessDenied"
+assert error_code(client("cloudtrail", key=key["AccessKeyId"], secret=key["SecretAccessKey"]).lookup_events) == "AccessDeniedException"
 
 for i in range(7):
     iam_v.create_user(UserName=f"pager-{i}")

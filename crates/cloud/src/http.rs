@@ -379,6 +379,13 @@ fn error_reply(protocol: Protocol, service: &str, err: &AwsError, request_id: &s
         Protocol::Json10 | Protocol::Json11 => {
             let mut headers = vec![("x-amzn-errortype", err.code.to_string())];
             let mut shaped = None;
+            // The decision point answers in the query services' words; awsJson services
+            // (KMS, Secrets Manager, CloudTrail) call a denial AccessDeniedException, 400.
+            if err.code == "AccessDenied" && service != "sqs" {
+                let e = AwsError { code: "AccessDeniedException".into(), status: 400, ..err.clone() };
+                headers[0].1 = e.code.to_string();
+                shaped = Some(e);
+            }
             if service == "sqs" {
                 headers.push(("x-amzn-query-error", format!("{};{}", err.code, if err.sender_fault { "Sender" } else { "Receiver" })));
                 // The body and X-Amzn-ErrorType name the model's shape; the query code travels above.
@@ -387,7 +394,8 @@ fn error_reply(protocol: Protocol, service: &str, err: &AwsError, request_id: &s
                 shaped = Some(e);
             }
             let content_type = if protocol == Protocol::Json10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
-            Reply { status: err.status, content_type, headers, body: json::error_body(shaped.as_ref().unwrap_or(err)) }
+            let err = shaped.as_ref().unwrap_or(err);
+            Reply { status: err.status, content_type, headers, body: json::error_body(err) }
         }
         Protocol::RestXml => {
             let mut x = crate::protocol::xml::Xml::new();
