@@ -16,8 +16,8 @@ enum Detail<'a> {
 
 const FILTERS: &[&str] = &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"];
 
-pub fn authorization_details(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let mut filter = p.list("Filter");
+pub fn authorization_details(call: &mut Call<'_>, input: AuthorizationDetailsInput) -> Result<AuthorizationDetailsOutput, AwsError> {
+    let mut filter = input.filter;
     if let Some(bad) = filter.iter().find(|f| !FILTERS.contains(&f.as_str())) {
         return Err(validation(format!(
             "1 validation error detected: Value '[{bad}]' at 'filter' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]]"
@@ -46,46 +46,79 @@ pub fn authorization_details(call: &mut Call<'_>, p: &Params) -> Result<String, 
             items.extend(i.policies.values().map(|pol| (format!("4/{}", pol.arn), Detail::Policy(pol))));
         }
     }
-    let (page, next) = paginate(p, items)?;
-    let mut x = Xml::new();
-    let pick_users: Vec<&User> = page.iter().filter_map(|d| if let Detail::User(u) = d { Some(*u) } else { None }).collect();
-    let pick_groups: Vec<&Group> = page.iter().filter_map(|d| if let Detail::Group(g) = d { Some(*g) } else { None }).collect();
-    let pick_roles: Vec<&Role> = page.iter().filter_map(|d| if let Detail::Role(r) = d { Some(*r) } else { None }).collect();
-    let pick_policies: Vec<&ManagedPolicy> = page.iter().filter_map(|d| if let Detail::Policy(pol) = d { Some(*pol) } else { None }).collect();
-    members(&mut x, "UserDetailList", &pick_users, |x, u| {
-        entity_detail(x, *u, iam);
-        members(x, "GroupList", &u.groups, text_member);
-    });
-    members(&mut x, "GroupDetailList", &pick_groups, |x, g| entity_detail(x, *g, iam));
-    members(&mut x, "RoleDetailList", &pick_roles, |x, r| {
-        entity_detail(x, *r, iam);
-        x.elem("AssumeRolePolicyDocument", &url_encode(&r.trust.text)).raw("<InstanceProfileList/><RoleLastUsed/>");
-    });
-    members(&mut x, "Policies", &pick_policies, |x, pol| {
-        managed::policy_fields(x, pol, iam, false);
-        members(x, "PolicyVersionList", &pol.versions, |x, v| managed::version_fields(x, v, &pol.default_version, true));
-    });
-    truncation_xml(&mut x, &next);
-    Ok(x.finish())
+    let (page, next) = paginate(input.marker.as_deref(), input.max_items, items)?;
+    let mut out = AuthorizationDetailsOutput {
+        user_detail_list: Vec::new(),
+        group_detail_list: Vec::new(),
+        role_detail_list: Vec::new(),
+        policies: Vec::new(),
+        is_truncated: next.is_some(),
+        marker: next,
+    };
+    for d in page {
+        match d {
+            Detail::User(u) => out.user_detail_list.push(UserDetail {
+                path: u.path.clone(),
+                user_name: u.name.clone(),
+                user_id: u.id.clone(),
+                arn: u.arn.clone(),
+                create_date: Timestamp(u.created),
+                user_policy_list: inline_policies(u),
+                attached_managed_policies: managed::attached(iam, &u.attached),
+                permissions_boundary: boundary_out(u.boundary.as_deref()),
+                tags: tags_out(&u.tags),
+                group_list: u.groups.clone(),
+            }),
+            Detail::Group(g) => out.group_detail_list.push(GroupDetail {
+                path: g.path.clone(),
+                group_name: g.name.clone(),
+                group_id: g.id.clone(),
+                arn: g.arn.clone(),
+                create_date: Timestamp(g.created),
+                group_policy_list: inline_policies(g),
+                attached_managed_policies: managed::attached(iam, &g.attached),
+            }),
+            Detail::Role(r) => out.role_detail_list.push(RoleDetail {
+                path: r.path.clone(),
+                role_name: r.name.clone(),
+                role_id: r.id.clone(),
+                arn: r.arn.clone(),
+                create_date: Timestamp(r.created),
+                role_policy_list: inline_policies(r),
+                attached_managed_policies: managed::attached(iam, &r.attached),
+                permissions_boundary: boundary_out(r.boundary.as_deref()),
+                tags: tags_out(&r.tags),
+                assume_role_policy_document: url_encode(&r.trust.text),
+                instance_profile_list: (),
+                role_last_used: (),
+            }),
+            Detail::Policy(pol) => {
+                let p = managed::policy_out(pol, iam, false);
+                out.policies.push(ManagedPolicyDetail {
+                    policy_name: p.policy_name,
+                    policy_id: p.policy_id,
+                    arn: p.arn,
+                    path: p.path,
+                    default_version_id: p.default_version_id,
+                    attachment_count: p.attachment_count,
+                    permissions_boundary_usage_count: p.permissions_boundary_usage_count,
+                    is_attachable: p.is_attachable,
+                    create_date: p.create_date,
+                    update_date: p.update_date,
+                    policy_version_list: pol.versions.iter().map(|v| managed::version_out(v, &pol.default_version, true)).collect(),
+                })
+            }
+        }
+    }
+    Ok(out)
 }
 
-/// What every entity detail has: identity, inline and attached policies, boundary, tags.
-fn entity_detail<E: Entity>(x: &mut Xml, e: &E, iam: Option<&Iam>) {
-    x.elem("Path", e.path())
-        .elem(E::PARAM, e.name())
-        .elem(&format!("{}Id", E::KIND), e.id())
-        .elem("Arn", e.arn())
-        .elem("CreateDate", &crate::time::iso8601(e.created()));
-    let inline: Vec<(&String, &PolicyDoc)> = e.inline().iter().collect();
-    members(x, &format!("{}PolicyList", E::KIND), &inline, |x, (name, doc)| {
-        x.elem("PolicyName", name).elem("PolicyDocument", &url_encode(&doc.text));
-    });
-    managed::attached_xml(x, iam, e.attached());
-    boundary_xml(x, e.boundary());
-    tags_xml(x, e.tags());
+/// An entity's inline policies, documents URL-encoded.
+fn inline_policies<E: Entity>(e: &E) -> Vec<PolicyDetail> {
+    e.inline().iter().map(|(name, doc): (&String, &PolicyDoc)| PolicyDetail { policy_name: name.clone(), policy_document: url_encode(&doc.text) }).collect()
 }
 
-pub fn summary(call: &mut Call<'_>) -> Result<String, AwsError> {
+pub fn summary(call: &mut Call<'_>, _input: Empty) -> Result<AccountSummaryOutput, AwsError> {
     let account = call.caller.account.clone();
     let st = read_authorized(call, "*".into())?;
     let default = Iam::default();
@@ -128,11 +161,5 @@ pub fn summary(call: &mut Call<'_>) -> Result<String, AwsError> {
         ("ServerCertificatesQuota", 20),
         ("GlobalEndpointTokenVersion", 1),
     ];
-    let mut x = Xml::new();
-    x.open("SummaryMap");
-    for (k, v) in entries {
-        x.open("entry").elem("key", k).elem("value", &v.to_string()).close("entry");
-    }
-    x.close("SummaryMap");
-    Ok(x.finish())
+    Ok(AccountSummaryOutput { summary_map: SummaryMap(entries) })
 }

@@ -68,12 +68,10 @@ pub trait Entity: Record {
     }
     /// Rewrites the records that name it after a rename.
     fn renamed(_call: &mut Call<'_>, _st: &mut State, _old: &str, _new: &str) {}
+    /// What responses show of it (`<User>`, …).
+    type Out: Serialize;
     /// Its fields: all of them (`full`), or those a list response carries.
-    fn fields_xml(x: &mut Xml, e: &Self, full: bool);
-
-    fn member_xml(x: &mut Xml, e: &Self) {
-        Self::fields_xml(x, e, false)
-    }
+    fn out(&self, full: bool) -> Self::Out;
 
     fn make_arn(account: &str, path: &str, name: &str) -> String {
         format!("arn:aws:iam::{account}:{}{path}{name}", Self::WHAT)
@@ -185,8 +183,9 @@ impl Entity for User {
     fn renamed(call: &mut Call<'_>, st: &mut State, old: &str, new: &str) {
         users::renamed(call, st, old, new)
     }
-    fn fields_xml(x: &mut Xml, u: &Self, full: bool) {
-        users::user_fields(x, u, full)
+    type Out = UserOut;
+    fn out(&self, full: bool) -> UserOut {
+        users::user_out(self, full)
     }
 }
 
@@ -202,8 +201,9 @@ impl Entity for Group {
     fn renamed(call: &mut Call<'_>, st: &mut State, old: &str, new: &str) {
         groups::renamed(call, st, old, new)
     }
-    fn fields_xml(x: &mut Xml, g: &Self, _full: bool) {
-        groups::group_fields(x, g)
+    type Out = GroupOut;
+    fn out(&self, _full: bool) -> GroupOut {
+        groups::group_out(self)
     }
 }
 
@@ -216,8 +216,9 @@ impl Entity for Role {
     fn boundary_mut(&mut self) -> Option<&mut Option<String>> {
         Some(&mut self.boundary)
     }
-    fn fields_xml(x: &mut Xml, r: &Self, full: bool) {
-        roles::role_fields(x, r, full)
+    type Out = RoleOut;
+    fn out(&self, full: bool) -> RoleOut {
+        roles::role_out(self, full)
     }
 }
 
@@ -295,26 +296,24 @@ pub fn remove<R: Record>(call: &mut Call<'_>, st: &mut State, r: &R) {
     R::map_mut(iam_mut(st, &account)).remove(&r.map_key());
 }
 
-/// Reads the record the request names (`R::PARAM`), authorized.
-pub fn read<R: Record, T>(call: &mut Call<'_>, p: &Params, view: impl FnOnce(&R, &State) -> Result<T, AwsError>) -> Result<T, AwsError> {
-    let id = p.required(R::PARAM)?.to_string();
+/// Reads the record the request names (by `R::PARAM`), authorized.
+pub fn read<R: Record, T>(call: &mut Call<'_>, id: &str, view: impl FnOnce(&R, &State) -> Result<T, AwsError>) -> Result<T, AwsError> {
     let cloud = call.cloud;
     let st = cloud.read_state();
-    let r: R = authorized(call, &st, &id, |a| a)?;
+    let r: R = authorized(call, &st, id, |a| a)?;
     view(&r, &st)
 }
 
-/// Changes the record the request names (`R::PARAM`), authorized, and saves it.
+/// Changes the record the request names (by `R::PARAM`), authorized, and saves it.
 pub fn update<R: Record>(
     call: &mut Call<'_>,
-    p: &Params,
+    id: &str,
     more: impl FnOnce(Access) -> Access,
     change: impl FnOnce(&mut R, &State) -> Result<(), AwsError>,
 ) -> Result<R, AwsError> {
-    let id = p.required(R::PARAM)?.to_string();
     let cloud = call.cloud;
     let mut st = cloud.write_state();
-    let mut r: R = authorized(call, &st, &id, more)?;
+    let mut r: R = authorized(call, &st, id, more)?;
     change(&mut r, &st)?;
     save(call, &mut st, r.clone());
     Ok(r)
@@ -333,13 +332,17 @@ pub struct New {
 /// The common steps of CreateUser/CreateGroup/CreateRole: validate, authorize (with
 /// `aws:RequestTag`, `aws:TagKeys`, `iam:PermissionsBoundary`), refuse duplicates and
 /// unknown boundaries. Returns the write lock to insert under.
-pub fn creating<'c, E: Entity>(call: &mut Call<'c>, p: &Params) -> Result<(New, RwLockWriteGuard<'c, State>), AwsError> {
-    let name = p.required(E::PARAM)?.to_string();
+pub fn creating<'c, E: Entity>(
+    call: &mut Call<'c>,
+    name: String,
+    path: Option<String>,
+    tags: Vec<TagIn>,
+    boundary: Option<String>,
+) -> Result<(New, RwLockWriteGuard<'c, State>), AwsError> {
     check_name(&lower_first(E::PARAM), &name, E::NAME_MAX)?;
-    let path = p.get("Path").unwrap_or("/").to_string();
+    let path = path.unwrap_or_else(|| "/".to_string());
     check_path(&path)?;
-    let tags = tags_from(p)?;
-    let boundary = p.get("PermissionsBoundary").map(str::to_string);
+    let tags = tags_from(tags)?;
     let account = call.caller.account.clone();
     let arn = E::make_arn(&account, &path, &name);
     let cloud: &'c Cloud = call.cloud;
@@ -360,52 +363,43 @@ pub fn creating<'c, E: Entity>(call: &mut Call<'c>, p: &Params) -> Result<(New, 
 }
 
 /// `<User>…</User>` (`Group`, `Role`) with every field.
-pub fn element_xml<E: Entity>(x: &mut Xml, e: &E) {
-    x.open(E::KIND);
-    E::fields_xml(x, e, true);
-    x.close(E::KIND);
+pub fn element<E: Entity>(e: &E) -> Named<E::Out> {
+    Named(E::KIND, e.out(true))
 }
 
 /// The end of CreateUser/CreateGroup/CreateRole: the trail's response elements, the
 /// response, the record saved.
-pub fn created<E: Entity>(call: &mut Call<'_>, st: &mut State, e: E) -> String {
+pub fn created<E: Entity>(call: &mut Call<'_>, st: &mut State, e: E) -> Named<E::Out> {
     let what = E::WHAT;
     call.trail.response_elements = Some(json!({ what: {
         format!("{what}Name"): e.name(), format!("{what}Id"): e.id(), "arn": e.arn(), "path": e.path(),
     }}));
-    let mut x = Xml::new();
-    element_xml(&mut x, &e);
+    let out = element(&e);
     save(call, st, e);
-    x.finish()
+    out
 }
 
 /// GetUser, GetGroup, GetRole: the entity with every field.
-pub fn get<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    read::<E, _>(call, p, |e, _| {
-        let mut x = Xml::new();
-        element_xml(&mut x, e);
-        Ok(x.finish())
-    })
+pub fn get<E: Entity>(call: &mut Call<'_>, input: NameInput) -> Result<Named<E::Out>, AwsError> {
+    read::<E, _>(call, &input.name, |e, _| Ok(element(e)))
 }
 
 /// ListUsers, ListGroups, ListRoles: `PathPrefix`, pagination.
-pub fn list<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let prefix = path_prefix(p)?;
+pub fn list<E: Entity>(call: &mut Call<'_>, input: ListInput) -> Result<ListPage<E::Out>, AwsError> {
+    let prefix = path_prefix(input.path_prefix.as_deref())?;
     let resource = format!("arn:aws:iam::{}:{}{prefix}", call.caller.account, E::WHAT);
     let st = read_authorized(call, resource)?;
     let items = iam(&st, &call.caller.account)
-        .map(|i| E::map(i).iter().filter(|(_, e)| e.path().starts_with(&prefix)).map(|(k, e)| (k.clone(), e.clone())).collect())
+        .map(|i| E::map(i).iter().filter(|(_, e)| e.path().starts_with(&prefix)).map(|(k, e)| (k.clone(), e.out(false))).collect())
         .unwrap_or_default();
-    list_response(p, E::PLURAL, items, E::member_xml)
+    list_page(input.marker.as_deref(), input.max_items, E::PLURAL, items)
 }
 
 /// UpdateUser, UpdateGroup: `New<Kind>Name`, `NewPath`. Needs permission on the source and
 /// the target ARN, as AWS documents; the records that name the entity follow the rename.
-pub fn rename<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let name = p.required(E::PARAM)?.to_string();
+pub fn rename<E: Entity>(call: &mut Call<'_>, input: RenameInput) -> Result<(), AwsError> {
+    let RenameInput { name, new_name, new_path } = input;
     let new_param = format!("New{}", E::PARAM);
-    let new_name = p.get(&new_param).map(str::to_string);
-    let new_path = p.get("NewPath").map(str::to_string);
     if let Some(n) = &new_name {
         check_name(&lower_first(&new_param), n, E::NAME_MAX)?;
     }
@@ -428,12 +422,12 @@ pub fn rename<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsE
     remove(call, &mut st, &old);
     E::renamed(call, &mut st, old.name(), e.name());
     save(call, &mut st, e);
-    Ok(String::new())
+    Ok(())
 }
 
 /// DeleteUser, DeleteGroup, DeleteRole: refused while anything still hangs off it.
-pub fn delete<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let name = p.required(E::PARAM)?.to_string();
+pub fn delete<E: Entity>(call: &mut Call<'_>, input: NameInput) -> Result<(), AwsError> {
+    let name = input.name;
     let cloud = call.cloud;
     let mut st = cloud.write_state();
     let e: E = authorized(call, &st, &name, |a| a)?;
@@ -447,69 +441,69 @@ pub fn delete<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsE
         return Err(delete_conflict(why));
     }
     remove(call, &mut st, &e);
-    Ok(String::new())
+    Ok(())
 }
 
 /// TagUser, TagRole, TagPolicy.
-pub fn tag<R: Record>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let tags = tags_from(p)?;
+pub fn tag<R: Record>(call: &mut Call<'_>, input: TagInput) -> Result<(), AwsError> {
+    let tags = tags_from(input.tags)?;
     if tags.is_empty() {
         return Err(crate::protocol::query::missing("Tags"));
     }
     let access_tags = tags.clone();
-    update::<R>(call, p, |a| request_tag_access(a, &access_tags), |r, _| match r.tags_mut() {
+    update::<R>(call, &input.name, |a| request_tag_access(a, &access_tags), |r, _| match r.tags_mut() {
         Some(existing) => merge_tags(existing, tags),
         None => Ok(()),
     })?;
-    Ok(String::new())
+    Ok(())
 }
 
 /// UntagUser, UntagRole, UntagPolicy.
-pub fn untag<R: Record>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let keys = p.list("TagKeys");
+pub fn untag<R: Record>(call: &mut Call<'_>, input: UntagInput) -> Result<(), AwsError> {
+    let keys = input.tag_keys;
     if keys.is_empty() {
         return Err(crate::protocol::query::missing("TagKeys"));
     }
     let access_keys = keys.clone();
-    update::<R>(call, p, |a| a.keys("aws:TagKeys", access_keys), |r, _| {
+    update::<R>(call, &input.name, |a| a.keys("aws:TagKeys", access_keys), |r, _| {
         if let Some(tags) = r.tags_mut() {
             tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
         }
         Ok(())
     })?;
-    Ok(String::new())
+    Ok(())
 }
 
 /// ListUserTags, ListRoleTags, ListPolicyTags.
-pub fn list_tags<R: Record>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    read::<R, _>(call, p, |r, _| {
-        let items = r.tags().iter().map(|t| (t.key.to_lowercase(), t.clone())).collect();
-        list_response(p, "Tags", items, tag_fields)
+pub fn list_tags<R: Record>(call: &mut Call<'_>, input: NamePageInput) -> Result<ListPage<TagOut>, AwsError> {
+    read::<R, _>(call, &input.name, |r, _| {
+        let items = r.tags().iter().zip(tags_out(r.tags())).map(|(t, out)| (t.key.to_lowercase(), out)).collect();
+        list_page(input.marker.as_deref(), input.max_items, "Tags", items)
     })
 }
 
 /// PutUserPermissionsBoundary, PutRolePermissionsBoundary.
-pub fn put_boundary<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let boundary = p.required("PermissionsBoundary")?.to_string();
+pub fn put_boundary<E: Entity>(call: &mut Call<'_>, input: PutBoundaryInput) -> Result<(), AwsError> {
+    let boundary = input.permissions_boundary;
     let account = call.caller.account.clone();
     let key = boundary.clone();
-    update::<E>(call, p, |a| a.key("iam:PermissionsBoundary", key), |e, st| {
+    update::<E>(call, &input.name, |a| a.key("iam:PermissionsBoundary", key), |e, st| {
         check_boundary(st, &account, &boundary)?;
         if let Some(b) = e.boundary_mut() {
             *b = Some(boundary);
         }
         Ok(())
     })?;
-    Ok(String::new())
+    Ok(())
 }
 
 /// DeleteUserPermissionsBoundary, DeleteRolePermissionsBoundary.
-pub fn delete_boundary<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    update::<E>(call, p, |a| a, |e, _| {
+pub fn delete_boundary<E: Entity>(call: &mut Call<'_>, input: NameInput) -> Result<(), AwsError> {
+    update::<E>(call, &input.name, |a| a, |e, _| {
         if let Some(b) = e.boundary_mut() {
             *b = None;
         }
         Ok(())
     })?;
-    Ok(String::new())
+    Ok(())
 }

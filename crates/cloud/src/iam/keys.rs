@@ -13,9 +13,9 @@ const KEYS_PER_USER: usize = 2;
 /// Whose keys the request is about: `UserName`, else the calling user's own, else (for the
 /// root user) the root's. Authorized as `iam:<Operation>` on that user (or the root).
 /// Returns the owner, its ARN and the name AWS shows for it.
-fn owner(call: &mut Call<'_>, st: &State, p: &Params) -> Result<(KeyOwner, String, String), AwsError> {
+fn owner(call: &mut Call<'_>, st: &State, user_name: Option<&str>) -> Result<(KeyOwner, String, String), AwsError> {
     let account = call.caller.account.clone();
-    let name = match (p.get("UserName"), &call.caller.kind) {
+    let name = match (user_name, &call.caller.kind) {
         (Some(n), _) => n.to_string(),
         (None, CallerKind::User { name, .. }) => name.clone(),
         (None, CallerKind::Root) => {
@@ -30,14 +30,20 @@ fn owner(call: &mut Call<'_>, st: &State, p: &Params) -> Result<(KeyOwner, Strin
     Ok((KeyOwner::User { account, user: user.name.clone() }, user.arn, user.name))
 }
 
-fn metadata_fields(x: &mut Xml, shown: &str, k: &AccessKey) {
-    x.elem("UserName", shown).elem("AccessKeyId", &k.id).elem("Status", &k.status).elem("CreateDate", &crate::time::iso8601(k.created));
+fn metadata(shown: &str, k: &AccessKey) -> AccessKeyOut {
+    AccessKeyOut {
+        user_name: shown.to_string(),
+        access_key_id: k.id.clone(),
+        status: k.status.clone(),
+        create_date: Timestamp(k.created),
+        secret_access_key: None,
+    }
 }
 
-pub fn create(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
+pub fn create(call: &mut Call<'_>, input: KeysInput) -> Result<CreateAccessKeyOutput, AwsError> {
     let cloud = call.cloud;
     let mut st = cloud.write_state();
-    let (owner, arn, shown) = owner(call, &st, p)?;
+    let (owner, arn, shown) = owner(call, &st, input.user_name.as_deref())?;
     if st.keys.values().filter(|k| k.owner == owner).count() >= KEYS_PER_USER {
         return Err(limit_exceeded(format!("Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}")));
     }
@@ -52,20 +58,17 @@ pub fn create(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
     state::put(&mut call.batch, state::access_key_key(&key.id), &key);
     call.trail.response_elements = Some(json!({"accessKey": {"accessKeyId": key.id, "status": "Active", "userName": shown}}));
     call.trail.resources.push((arn, "AWS::IAM::User".into()));
-    let mut x = Xml::new();
-    x.open("AccessKey");
-    metadata_fields(&mut x, &shown, &key);
-    x.elem("SecretAccessKey", &key.secret).close("AccessKey");
+    let access_key = AccessKeyOut { secret_access_key: Some(key.secret.clone()), ..metadata(&shown, &key) };
     st.keys.insert(key.id.clone(), key);
-    Ok(x.finish())
+    Ok(CreateAccessKeyOutput { access_key })
 }
 
-pub fn list(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
+pub fn list(call: &mut Call<'_>, input: KeysInput) -> Result<ListPage<AccessKeyOut>, AwsError> {
     let cloud = call.cloud;
     let st = cloud.read_state();
-    let (owner, _, shown) = owner(call, &st, p)?;
-    let items = st.keys.values().filter(|k| k.owner == owner).map(|k| (k.id.clone(), k)).collect();
-    list_response(p, "AccessKeyMetadata", items, |x, k| metadata_fields(x, &shown, k))
+    let (owner, _, shown) = owner(call, &st, input.user_name.as_deref())?;
+    let items = st.keys.values().filter(|k| k.owner == owner).map(|k| (k.id.clone(), metadata(&shown, k))).collect();
+    list_page(input.marker.as_deref(), input.max_items, "AccessKeyMetadata", items)
 }
 
 fn no_such_key(id: &str) -> AwsError {
@@ -74,32 +77,36 @@ fn no_such_key(id: &str) -> AwsError {
 
 /// The owner's key `AccessKeyId`, under the write lock, for UpdateAccessKey and
 /// DeleteAccessKey.
-fn change_key(call: &mut Call<'_>, p: &Params, change: impl FnOnce(&mut Call<'_>, &mut State, AccessKey)) -> Result<String, AwsError> {
-    let id = p.required("AccessKeyId")?.to_string();
+fn change_key(
+    call: &mut Call<'_>,
+    id: &str,
+    user_name: Option<&str>,
+    change: impl FnOnce(&mut Call<'_>, &mut State, AccessKey),
+) -> Result<(), AwsError> {
     let cloud = call.cloud;
     let mut st = cloud.write_state();
-    let (owner, _, _) = owner(call, &st, p)?;
-    let key = st.keys.get(&id).filter(|k| k.owner == owner).cloned().ok_or_else(|| no_such_key(&id))?;
+    let (owner, _, _) = owner(call, &st, user_name)?;
+    let key = st.keys.get(id).filter(|k| k.owner == owner).cloned().ok_or_else(|| no_such_key(id))?;
     change(call, &mut st, key);
-    Ok(String::new())
+    Ok(())
 }
 
-pub fn update(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let status = p.required("Status")?.to_string();
+pub fn update(call: &mut Call<'_>, input: UpdateAccessKeyInput) -> Result<(), AwsError> {
+    let status = input.status;
     if status != "Active" && status != "Inactive" {
         return Err(validation(format!(
             "1 validation error detected: Value '{status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"
         )));
     }
-    change_key(call, p, |call, st, mut key| {
+    change_key(call, &input.access_key_id, input.user_name.as_deref(), |call, st, mut key| {
         key.status = status;
         state::put(&mut call.batch, state::access_key_key(&key.id), &key);
         st.keys.insert(key.id.clone(), key);
     })
 }
 
-pub fn delete(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    change_key(call, p, |call, st, key| {
+pub fn delete(call: &mut Call<'_>, input: AccessKeyInput) -> Result<(), AwsError> {
+    change_key(call, &input.access_key_id, input.user_name.as_deref(), |call, st, key| {
         call.batch.delete(state::access_key_key(&key.id));
         call.batch.delete(state::key_use_key(&key.id));
         st.keys.remove(&key.id);
@@ -108,8 +115,8 @@ pub fn delete(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
 }
 
 /// Authorized on the key's user (or root); a key of another account is not found.
-pub fn last_used(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let id = p.required("AccessKeyId")?.to_string();
+pub fn last_used(call: &mut Call<'_>, input: AccessKeyInput) -> Result<GetAccessKeyLastUsedOutput, AwsError> {
+    let id = input.access_key_id;
     let account = call.caller.account.clone();
     let cloud = call.cloud;
     let st = cloud.read_state();
@@ -128,14 +135,11 @@ pub fn last_used(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
     let access = Access::new(&action(call), arn, &account);
     call.authorize(&st, &access)?;
     key.ok_or_else(|| no_such_key(&id))?;
-    let mut x = Xml::new();
-    x.elem("UserName", &shown).open("AccessKeyLastUsed");
-    match st.key_use.get(&id) {
-        Some(u) => x.elem("LastUsedDate", &crate::time::iso8601(u.date)).elem("ServiceName", &u.service).elem("Region", &u.region),
-        None => x.elem("ServiceName", "N/A").elem("Region", "N/A"),
+    let access_key_last_used = match st.key_use.get(&id) {
+        Some(u) => AccessKeyLastUsed { last_used_date: Some(Timestamp(u.date)), service_name: u.service.clone(), region: u.region.clone() },
+        None => AccessKeyLastUsed { last_used_date: None, service_name: "N/A".into(), region: "N/A".into() },
     };
-    x.close("AccessKeyLastUsed");
-    Ok(x.finish())
+    Ok(GetAccessKeyLastUsedOutput { user_name: shown, access_key_last_used })
 }
 
 /// Records when, for which service and in which region a long-term access key was last

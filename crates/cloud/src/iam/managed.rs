@@ -76,58 +76,41 @@ fn usage(iam: Option<&Iam>, arn: &str) -> (usize, usize) {
 }
 
 /// A policy's fields; lists leave out the description and tags, as AWS does.
-pub fn policy_fields(x: &mut Xml, p: &ManagedPolicy, iam: Option<&Iam>, full: bool) {
+pub fn policy_out(p: &ManagedPolicy, iam: Option<&Iam>, full: bool) -> PolicyOut {
     let (attached, boundaries) = usage(iam, &p.arn);
-    x.elem("PolicyName", &p.name)
-        .elem("PolicyId", &p.id)
-        .elem("Arn", &p.arn)
-        .elem("Path", &p.path)
-        .elem("DefaultVersionId", &p.default_version)
-        .elem("AttachmentCount", &attached.to_string())
-        .elem("PermissionsBoundaryUsageCount", &boundaries.to_string())
-        .elem("IsAttachable", "true");
-    if full {
-        x.opt("Description", p.description.as_deref());
+    PolicyOut {
+        policy_name: p.name.clone(),
+        policy_id: p.id.clone(),
+        arn: p.arn.clone(),
+        path: p.path.clone(),
+        default_version_id: p.default_version.clone(),
+        attachment_count: attached,
+        permissions_boundary_usage_count: boundaries,
+        is_attachable: true,
+        description: if full { p.description.clone() } else { None },
+        create_date: Timestamp(p.created),
+        update_date: Timestamp(p.updated),
+        tags: if full { tags_out(&p.tags) } else { Vec::new() },
     }
-    x.elem("CreateDate", &crate::time::iso8601(p.created)).elem("UpdateDate", &crate::time::iso8601(p.updated));
-    if full {
-        tags_xml(x, &p.tags);
+}
+
+pub fn version_out(v: &PolicyVersion, default: &str, with_document: bool) -> PolicyVersionOut {
+    PolicyVersionOut {
+        document: with_document.then(|| url_encode(&v.doc.text)),
+        version_id: v.id.clone(),
+        is_default_version: v.id == default,
+        create_date: Timestamp(v.created),
     }
 }
 
-fn policy_xml(p: &ManagedPolicy, iam: Option<&Iam>) -> String {
-    let mut x = Xml::new();
-    x.open("Policy");
-    policy_fields(&mut x, p, iam, true);
-    x.close("Policy");
-    x.finish()
-}
-
-pub fn version_fields(x: &mut Xml, v: &PolicyVersion, default: &str, with_document: bool) {
-    if with_document {
-        x.elem("Document", &url_encode(&v.doc.text));
-    }
-    x.elem("VersionId", &v.id)
-        .elem("IsDefaultVersion", if v.id == default { "true" } else { "false" })
-        .elem("CreateDate", &crate::time::iso8601(v.created));
-}
-
-fn version_xml(v: &PolicyVersion, default: &str, with_document: bool) -> String {
-    let mut x = Xml::new();
-    x.open("PolicyVersion");
-    version_fields(&mut x, v, default, with_document);
-    x.close("PolicyVersion");
-    x.finish()
-}
-
-pub fn create(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let name = p.required("PolicyName")?.to_string();
+pub fn create(call: &mut Call<'_>, input: CreatePolicyInput) -> Result<PolicyResult, AwsError> {
+    let name = input.policy_name;
     check_name("policyName", &name, 128)?;
-    let path = p.get("Path").unwrap_or("/").to_string();
+    let path = input.path.unwrap_or_else(|| "/".to_string());
     check_path(&path)?;
-    let text = p.required("PolicyDocument")?.to_string();
-    let description = description(p)?;
-    let tags = tags_from(p)?;
+    let text = input.policy_document;
+    let description = description(input.description)?;
+    let tags = tags_from(input.tags)?;
     let account = call.caller.account.clone();
     let arn = format!("arn:aws:iam::{account}:policy{path}{name}");
     let cloud = call.cloud;
@@ -153,27 +136,27 @@ pub fn create(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
         tags,
     };
     call.trail.response_elements = Some(json!({"policy": {"policyName": policy.name, "policyId": policy.id, "arn": policy.arn, "path": policy.path, "defaultVersionId": "v1"}}));
-    let xml = policy_xml(&policy, None);
+    let out = PolicyResult { policy: policy_out(&policy, None, true) };
     save(call, &mut st, policy);
-    Ok(xml)
+    Ok(out)
 }
 
-pub fn get(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
+pub fn get(call: &mut Call<'_>, input: NameInput) -> Result<PolicyResult, AwsError> {
     let account = call.caller.account.clone();
-    read::<ManagedPolicy, _>(call, p, |pol, st| Ok(policy_xml(pol, iam(st, &account))))
+    read::<ManagedPolicy, _>(call, &input.name, |pol, st| Ok(PolicyResult { policy: policy_out(pol, iam(st, &account), true) }))
 }
 
 /// ListPolicies: `Scope` (AWS managed policies are not modelled, so `AWS` lists none),
 /// `OnlyAttached` (with `PolicyUsageFilter` choosing attachments or boundary uses),
 /// `PathPrefix`, pagination.
-pub fn list(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let scope = p.get("Scope").unwrap_or("All");
+pub fn list(call: &mut Call<'_>, input: ListPoliciesInput) -> Result<ListPage<PolicyOut>, AwsError> {
+    let scope = input.scope.as_deref().unwrap_or("All");
     if !matches!(scope, "All" | "AWS" | "Local") {
         return Err(enum_error("scope", scope, "[All, AWS, Local]"));
     }
-    let usage_filter = usage_filter(p)?;
-    let only_attached = p.bool("OnlyAttached").unwrap_or(false);
-    let prefix = path_prefix(p)?;
+    let usage_filter = usage_filter(input.policy_usage_filter.as_deref())?;
+    let only_attached = input.only_attached.unwrap_or(false);
+    let prefix = path_prefix(input.path_prefix.as_deref())?;
     let account = call.caller.account.clone();
     let st = read_authorized(call, "*".into())?;
     let iam = iam(&st, &account);
@@ -192,17 +175,17 @@ pub fn list(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
             };
             !only_attached || used > 0
         })
-        .map(|pol| (pol.name.to_ascii_lowercase(), pol))
+        .map(|pol| (pol.name.to_ascii_lowercase(), policy_out(pol, iam, false)))
         .collect();
-    list_response(p, "Policies", items, |x, pol| policy_fields(x, pol, iam, false))
+    list_page(input.marker.as_deref(), input.max_items, "Policies", items)
 }
 
 fn enum_error(field: &str, value: &str, values: &str) -> AwsError {
     validation(format!("1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: Member must satisfy enum value set: {values}"))
 }
 
-fn usage_filter(p: &Params) -> Result<Option<&str>, AwsError> {
-    match p.get("PolicyUsageFilter") {
+fn usage_filter(filter: Option<&str>) -> Result<Option<&str>, AwsError> {
+    match filter {
         None => Ok(None),
         Some(v @ ("PermissionsPolicy" | "PermissionsBoundary")) => Ok(Some(v)),
         Some(v) => Err(enum_error("policyUsageFilter", v, "[PermissionsPolicy, PermissionsBoundary]")),
@@ -210,8 +193,8 @@ fn usage_filter(p: &Params) -> Result<Option<&str>, AwsError> {
 }
 
 /// Refused while attached or used as a boundary, or while it has non-default versions.
-pub fn delete(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let arn = p.required("PolicyArn")?.to_string();
+pub fn delete(call: &mut Call<'_>, input: NameInput) -> Result<(), AwsError> {
+    let arn = input.name;
     let cloud = call.cloud;
     let mut st = cloud.write_state();
     let pol: ManagedPolicy = authorized(call, &st, &arn, |a| a)?;
@@ -224,13 +207,12 @@ pub fn delete(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
         ));
     }
     remove(call, &mut st, &pol);
-    Ok(String::new())
+    Ok(())
 }
 
 // ---- versions ----
 
-fn version_id(p: &Params) -> Result<String, AwsError> {
-    let v = p.required("VersionId")?;
+fn version_id(v: String) -> Result<String, AwsError> {
     let digits = v.strip_prefix('v').map(|r| r.split('.').next().unwrap_or(""));
     let ok = digits.is_some_and(|d| !d.is_empty() && !d.starts_with('0') && d.bytes().all(|b| b.is_ascii_digit()));
     if !ok {
@@ -238,7 +220,7 @@ fn version_id(p: &Params) -> Result<String, AwsError> {
             "1 validation error detected: Value '{v}' at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"
         )));
     }
-    Ok(v.to_string())
+    Ok(v)
 }
 
 fn no_such_version(arn: &str, v: &str) -> AwsError {
@@ -250,11 +232,11 @@ fn find_version<'p>(pol: &'p ManagedPolicy, v: &str) -> Result<&'p PolicyVersion
 }
 
 /// At most five versions; `SetAsDefault` makes the new one the policy's document.
-pub fn create_version(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let text = p.required("PolicyDocument")?.to_string();
-    let set_default = p.bool("SetAsDefault").unwrap_or(false);
+pub fn create_version(call: &mut Call<'_>, input: CreatePolicyVersionInput) -> Result<PolicyVersionResult, AwsError> {
+    let text = input.policy_document;
+    let set_default = input.set_as_default.unwrap_or(false);
     let now = call.now;
-    let pol = update::<ManagedPolicy>(call, p, |a| a, |pol, _| {
+    let pol = update::<ManagedPolicy>(call, &input.policy_arn, |a| a, |pol, _| {
         let doc = policy_document(&text)?;
         if pol.versions.len() >= VERSIONS_PER_POLICY {
             return Err(limit_exceeded(format!(
@@ -272,36 +254,38 @@ pub fn create_version(call: &mut Call<'_>, p: &Params) -> Result<String, AwsErro
     })?;
     let v = pol.versions.last().expect("the version just added");
     call.trail.response_elements = Some(json!({"policyVersion": {"versionId": v.id, "isDefaultVersion": v.id == pol.default_version}}));
-    Ok(version_xml(v, &pol.default_version, false))
+    Ok(PolicyVersionResult { policy_version: version_out(v, &pol.default_version, false) })
 }
 
-pub fn get_version(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let v = version_id(p)?;
-    read::<ManagedPolicy, _>(call, p, |pol, _| Ok(version_xml(find_version(pol, &v)?, &pol.default_version, true)))
-}
-
-pub fn list_versions(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    read::<ManagedPolicy, _>(call, p, |pol, _| {
-        let items = pol.versions.iter().map(|v| (format!("{:>12}", &v.id[1..]), v)).collect();
-        list_response(p, "Versions", items, |x, v| version_fields(x, v, &pol.default_version, false))
+pub fn get_version(call: &mut Call<'_>, input: PolicyVersionInput) -> Result<PolicyVersionResult, AwsError> {
+    let v = version_id(input.version_id)?;
+    read::<ManagedPolicy, _>(call, &input.policy_arn, |pol, _| {
+        Ok(PolicyVersionResult { policy_version: version_out(find_version(pol, &v)?, &pol.default_version, true) })
     })
 }
 
-pub fn set_default_version(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let v = version_id(p)?;
+pub fn list_versions(call: &mut Call<'_>, input: NamePageInput) -> Result<ListPage<PolicyVersionOut>, AwsError> {
+    read::<ManagedPolicy, _>(call, &input.name, |pol, _| {
+        let items = pol.versions.iter().map(|v| (format!("{:>12}", &v.id[1..]), version_out(v, &pol.default_version, false))).collect();
+        list_page(input.marker.as_deref(), input.max_items, "Versions", items)
+    })
+}
+
+pub fn set_default_version(call: &mut Call<'_>, input: PolicyVersionInput) -> Result<(), AwsError> {
+    let v = version_id(input.version_id)?;
     let now = call.now;
-    update::<ManagedPolicy>(call, p, |a| a, |pol, _| {
+    update::<ManagedPolicy>(call, &input.policy_arn, |a| a, |pol, _| {
         find_version(pol, &v)?;
         pol.default_version = v;
         pol.updated = now;
         Ok(())
     })?;
-    Ok(String::new())
+    Ok(())
 }
 
-pub fn delete_version(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let v = version_id(p)?;
-    update::<ManagedPolicy>(call, p, |a| a, |pol, _| {
+pub fn delete_version(call: &mut Call<'_>, input: PolicyVersionInput) -> Result<(), AwsError> {
+    let v = version_id(input.version_id)?;
+    update::<ManagedPolicy>(call, &input.policy_arn, |a| a, |pol, _| {
         find_version(pol, &v)?;
         if pol.default_version == v {
             return Err(delete_conflict("Cannot delete the default version of a policy."));
@@ -309,23 +293,22 @@ pub fn delete_version(call: &mut Call<'_>, p: &Params) -> Result<String, AwsErro
         pol.versions.retain(|x| x.id != v);
         Ok(())
     })?;
-    Ok(String::new())
+    Ok(())
 }
 
 // ---- attachments ----
 
-fn policy_arn(p: &Params) -> Result<String, AwsError> {
-    let arn = p.required("PolicyArn")?;
-    check_policy_arn(arn)?;
-    Ok(arn.to_string())
+fn policy_arn(arn: String) -> Result<String, AwsError> {
+    check_policy_arn(&arn)?;
+    Ok(arn)
 }
 
 /// Attach<Kind>Policy: authorized with `iam:PolicyARN`; the policy must exist; idempotent.
-pub fn attach<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let arn = policy_arn(p)?;
+pub fn attach<E: Entity>(call: &mut Call<'_>, input: AttachInput) -> Result<(), AwsError> {
+    let arn = policy_arn(input.policy_arn)?;
     let account = call.caller.account.clone();
     let key = arn.clone();
-    update::<E>(call, p, |a| a.key("iam:PolicyARN", key), |e, st| {
+    update::<E>(call, &input.name, |a| a.key("iam:PolicyARN", key), |e, st| {
         if !iam(st, &account).is_some_and(|i| i.policies.contains_key(&arn)) {
             return Err(not_attachable(&arn));
         }
@@ -337,60 +320,60 @@ pub fn attach<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsE
         }
         Ok(())
     })?;
-    Ok(String::new())
+    Ok(())
 }
 
-pub fn detach<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let arn = policy_arn(p)?;
+pub fn detach<E: Entity>(call: &mut Call<'_>, input: AttachInput) -> Result<(), AwsError> {
+    let arn = policy_arn(input.policy_arn)?;
     let key = arn.clone();
-    update::<E>(call, p, |a| a.key("iam:PolicyARN", key), |e, _| {
+    update::<E>(call, &input.name, |a| a.key("iam:PolicyARN", key), |e, _| {
         if !e.attached().contains(&arn) {
             return Err(AwsError::new(404, "NoSuchEntity", format!("Policy {arn} was not found.")));
         }
         e.attached_mut().retain(|a| *a != arn);
         Ok(())
     })?;
-    Ok(String::new())
+    Ok(())
 }
 
-fn attached_fields(x: &mut Xml, pol: &&ManagedPolicy) {
-    x.elem("PolicyName", &pol.name).elem("PolicyArn", &pol.arn);
+fn attached_out(pol: &ManagedPolicy) -> AttachedPolicy {
+    AttachedPolicy { policy_name: pol.name.clone(), policy_arn: pol.arn.clone() }
 }
 
-pub fn attached_xml(x: &mut Xml, iam: Option<&Iam>, arns: &[String]) {
-    let pols: Vec<&ManagedPolicy> = arns.iter().filter_map(|a| iam?.policies.get(a)).collect();
-    members(x, "AttachedManagedPolicies", &pols, attached_fields);
+/// The managed policies of `arns` that exist.
+pub fn attached(iam: Option<&Iam>, arns: &[String]) -> Vec<AttachedPolicy> {
+    arns.iter().filter_map(|a| iam?.policies.get(a)).map(attached_out).collect()
 }
 
 /// ListAttached<Kind>Policies: `PathPrefix` on the policies' paths, pagination.
-pub fn list_attached<E: Entity>(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let prefix = path_prefix(p)?;
+pub fn list_attached<E: Entity>(call: &mut Call<'_>, input: ListAttachedInput) -> Result<ListPage<AttachedPolicy>, AwsError> {
+    let prefix = path_prefix(input.path_prefix.as_deref())?;
     let account = call.caller.account.clone();
-    read::<E, _>(call, p, |e, st| {
+    read::<E, _>(call, &input.name, |e, st| {
         let items = e
             .attached()
             .iter()
             .filter_map(|a| iam(st, &account)?.policies.get(a))
             .filter(|pol| pol.path.starts_with(&prefix))
-            .map(|pol| (pol.arn.clone(), pol))
+            .map(|pol| (pol.arn.clone(), attached_out(pol)))
             .collect();
-        list_response(p, "AttachedPolicies", items, attached_fields)
+        list_page(input.marker.as_deref(), input.max_items, "AttachedPolicies", items)
     })
 }
 
 /// ListEntitiesForPolicy: `EntityFilter`, `PathPrefix` (of the entities),
 /// `PolicyUsageFilter`, one pagination over groups, roles and users.
-pub fn list_entities(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let filter = p.get("EntityFilter");
+pub fn list_entities(call: &mut Call<'_>, input: ListEntitiesForPolicyInput) -> Result<ListEntitiesForPolicyOutput, AwsError> {
+    let filter = input.entity_filter.as_deref();
     if let Some(f) = filter {
         if !matches!(f, "User" | "Role" | "Group" | "LocalManagedPolicy" | "AWSManagedPolicy") {
             return Err(enum_error("entityFilter", f, "[User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]"));
         }
     }
-    let usage_filter = usage_filter(p)?;
-    let prefix = path_prefix(p)?;
+    let usage_filter = usage_filter(input.policy_usage_filter.as_deref())?;
+    let prefix = path_prefix(input.path_prefix.as_deref())?;
     let account = call.caller.account.clone();
-    read::<ManagedPolicy, _>(call, p, |pol, st| {
+    read::<ManagedPolicy, _>(call, &input.policy_arn, |pol, st| {
         let mut all = iam(st, &account).map(|i| uses(i, &pol.arn)).unwrap_or_default();
         all.retain(|u| {
             filter.is_none_or(|f| f == u.kind)
@@ -404,15 +387,14 @@ pub fn list_entities(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError
         let mut items: Vec<(String, Use<'_>)> = all.into_iter().map(|u| (format!("{}/{}", u.kind, u.name.to_ascii_lowercase()), u)).collect();
         items.sort_by(|a, b| a.0.cmp(&b.0));
         items.dedup_by(|a, b| a.0 == b.0);
-        let (page, next) = paginate(p, items)?;
-        let mut x = Xml::new();
-        for kind in ["Group", "User", "Role"] {
-            let of_kind: Vec<&Use<'_>> = page.iter().filter(|u| u.kind == kind).collect();
-            members(&mut x, &format!("Policy{kind}s"), &of_kind, |x, u| {
-                x.elem(&format!("{kind}Name"), u.name).elem(&format!("{kind}Id"), u.id);
-            });
-        }
-        truncation_xml(&mut x, &next);
-        Ok(x.finish())
+        let (page, next) = paginate(input.marker.as_deref(), input.max_items, items)?;
+        let of = |kind: &'static str| page.iter().filter(move |u| u.kind == kind);
+        Ok(ListEntitiesForPolicyOutput {
+            policy_groups: of("Group").map(|u| PolicyGroup { group_name: u.name.to_string(), group_id: u.id.to_string() }).collect(),
+            policy_users: of("User").map(|u| PolicyUser { user_name: u.name.to_string(), user_id: u.id.to_string() }).collect(),
+            policy_roles: of("Role").map(|u| PolicyRole { role_name: u.name.to_string(), role_id: u.id.to_string() }).collect(),
+            is_truncated: next.is_some(),
+            marker: next,
+        })
     })
 }

@@ -2,24 +2,24 @@
 
 use edgeward_policy::PolicyKind;
 
-use super::entity::{created, creating, element_xml, update};
+use super::entity::{created, creating, element, update};
 use super::*;
 use crate::state::PolicyDoc;
 
 /// A role's fields; lists leave out the boundary, tags and last use, as AWS does.
-pub fn role_fields(x: &mut Xml, r: &Role, full: bool) {
-    x.elem("Path", &r.path)
-        .elem("RoleName", &r.name)
-        .elem("RoleId", &r.id)
-        .elem("Arn", &r.arn)
-        .elem("CreateDate", &crate::time::iso8601(r.created))
-        .elem("AssumeRolePolicyDocument", &url_encode(&r.trust.text));
-    x.opt("Description", r.description.as_deref());
-    x.elem("MaxSessionDuration", &r.max_session_duration.to_string());
-    if full {
-        boundary_xml(x, r.boundary.as_deref());
-        tags_xml(x, &r.tags);
-        x.raw("<RoleLastUsed/>");
+pub fn role_out(r: &Role, full: bool) -> RoleOut {
+    RoleOut {
+        path: r.path.clone(),
+        role_name: r.name.clone(),
+        role_id: r.id.clone(),
+        arn: r.arn.clone(),
+        create_date: Timestamp(r.created),
+        assume_role_policy_document: url_encode(&r.trust.text),
+        description: r.description.clone(),
+        max_session_duration: r.max_session_duration,
+        permissions_boundary: if full { boundary_out(r.boundary.as_deref()) } else { None },
+        tags: if full { tags_out(&r.tags) } else { Vec::new() },
+        role_last_used: full.then_some(()),
     }
 }
 
@@ -27,15 +27,15 @@ fn trust_doc(text: &str) -> Result<PolicyDoc, AwsError> {
     PolicyDoc::new(text, PolicyKind::Trust, None).map_err(|e| malformed(&e))
 }
 
-fn max_session(p: &Params) -> Result<Option<i64>, AwsError> {
-    p.int("MaxSessionDuration", 3600, 43_200)
+fn max_session(n: Option<i64>) -> Result<Option<i64>, AwsError> {
+    in_range("maxSessionDuration", n, 3600, 43_200)
 }
 
-pub fn create(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let trust_text = p.required("AssumeRolePolicyDocument")?.to_string();
-    let max = max_session(p)?.unwrap_or(3600);
-    let description = description(p)?;
-    let (new, mut st) = creating::<Role>(call, p)?;
+pub fn create(call: &mut Call<'_>, input: CreateRoleInput) -> Result<Named<RoleOut>, AwsError> {
+    let trust_text = input.assume_role_policy_document;
+    let max = max_session(input.max_session_duration)?.unwrap_or(3600);
+    let description = description(input.description)?;
+    let (new, mut st) = creating::<Role>(call, input.role_name, input.path, input.tags, input.permissions_boundary)?;
     let role = Role {
         name: new.name,
         path: new.path,
@@ -54,10 +54,10 @@ pub fn create(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
 }
 
 /// UpdateRole: `Description`, `MaxSessionDuration`; an empty result.
-pub fn update_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let description = description(p)?;
-    let max = max_session(p)?;
-    update::<Role>(call, p, |a| a, |r, _| {
+pub fn update_role(call: &mut Call<'_>, input: UpdateRoleInput) -> Result<(), AwsError> {
+    let description = description(input.description)?;
+    let max = max_session(input.max_session_duration)?;
+    update::<Role>(call, &input.role_name, |a| a, |r, _| {
         if description.is_some() {
             r.description = description;
         }
@@ -66,28 +66,25 @@ pub fn update_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> 
         }
         Ok(())
     })?;
-    Ok(String::new())
+    Ok(())
 }
 
 /// UpdateRoleDescription: returns the role.
-pub fn update_description(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    p.required("Description")?;
-    let description = description(p)?;
-    let role = update::<Role>(call, p, |a| a, |r, _| {
+pub fn update_description(call: &mut Call<'_>, input: UpdateRoleDescriptionInput) -> Result<Named<RoleOut>, AwsError> {
+    let description = description(Some(input.description))?;
+    let role = update::<Role>(call, &input.role_name, |a| a, |r, _| {
         r.description = description;
         Ok(())
     })?;
-    let mut x = Xml::new();
-    element_xml(&mut x, &role);
-    Ok(x.finish())
+    Ok(element(&role))
 }
 
 /// UpdateAssumeRolePolicy: a new trust policy, validated as one.
-pub fn update_trust(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let text = p.required("PolicyDocument")?.to_string();
-    update::<Role>(call, p, |a| a, |r, _| {
+pub fn update_trust(call: &mut Call<'_>, input: UpdateAssumeRolePolicyInput) -> Result<(), AwsError> {
+    let text = input.policy_document;
+    update::<Role>(call, &input.role_name, |a| a, |r, _| {
         r.trust = trust_doc(&text)?;
         Ok(())
     })?;
-    Ok(String::new())
+    Ok(())
 }

@@ -7,20 +7,20 @@ use crate::identity::CallerKind;
 use crate::state::{KeyOwner, SessionKind};
 
 /// A user's fields; lists leave out the boundary and tags, as AWS does.
-pub fn user_fields(x: &mut Xml, u: &User, full: bool) {
-    x.elem("Path", &u.path)
-        .elem("UserName", &u.name)
-        .elem("UserId", &u.id)
-        .elem("Arn", &u.arn)
-        .elem("CreateDate", &crate::time::iso8601(u.created));
-    if full {
-        boundary_xml(x, u.boundary.as_deref());
-        tags_xml(x, &u.tags);
+pub fn user_out(u: &User, full: bool) -> UserOut {
+    UserOut {
+        path: Some(u.path.clone()),
+        user_name: Some(u.name.clone()),
+        user_id: u.id.clone(),
+        arn: u.arn.clone(),
+        create_date: Timestamp(u.created),
+        permissions_boundary: if full { boundary_out(u.boundary.as_deref()) } else { None },
+        tags: if full { tags_out(&u.tags) } else { Vec::new() },
     }
 }
 
-pub fn create(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let (new, mut st) = creating::<User>(call, p)?;
+pub fn create(call: &mut Call<'_>, input: CreateInput) -> Result<Named<UserOut>, AwsError> {
+    let (new, mut st) = creating::<User>(call, input.name, input.path, input.tags, input.permissions_boundary)?;
     let user = User {
         name: new.name,
         path: new.path,
@@ -37,29 +37,32 @@ pub fn create(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
 }
 
 /// Without `UserName`, the calling user (or, for the root user, the account's root).
-pub fn get(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let name = match (p.get("UserName"), &call.caller.kind) {
-        (Some(n), _) => n.to_string(),
+pub fn get(call: &mut Call<'_>, input: GetUserInput) -> Result<Named<UserOut>, AwsError> {
+    let name = match (input.user_name, &call.caller.kind) {
+        (Some(n), _) => n,
         (None, CallerKind::User { name, .. }) => name.clone(),
         (None, CallerKind::Root) => {
             let account = &call.caller.account;
             let created = call.cloud.read_state().accounts.get(account).map(|a| a.created).unwrap_or(call.now);
-            let mut x = Xml::new();
-            x.open("User")
-                .elem("UserId", account)
-                .elem("Arn", &call.caller.arn)
-                .elem("CreateDate", &crate::time::iso8601(created))
-                .close("User");
-            return Ok(x.finish());
+            return Ok(Named(
+                "User",
+                UserOut {
+                    path: None,
+                    user_name: None,
+                    user_id: account.clone(),
+                    arn: call.caller.arn.clone(),
+                    create_date: Timestamp(created),
+                    permissions_boundary: None,
+                    tags: Vec::new(),
+                },
+            ));
         }
         (None, _) => return Err(validation("Must specify userName when calling with non-User credentials")),
     };
     let cloud = call.cloud;
     let st = cloud.read_state();
     let user: User = entity::authorized(call, &st, &name, |a| a)?;
-    let mut x = Xml::new();
-    entity::element_xml(&mut x, &user);
-    Ok(x.finish())
+    Ok(entity::element(&user))
 }
 
 pub fn delete_blocker(u: &User, st: &State, account: &str) -> Option<&'static str> {

@@ -1,6 +1,7 @@
 //! Wire protocols. The only code that knows XML, JSON and form encodings; services take
 //! and return plain Rust values (or `Params`/`Value` at the edge) and `AwsError`s.
 
+pub mod form;
 pub mod json;
 pub mod query;
 pub mod xml;

@@ -1,5 +1,6 @@
 //! awsQuery (IAM, STS, SQS's older clients): form-encoded parameters in, XML out, errors as
-//! `<ErrorResponse>`.
+//! `<ErrorResponse>`. `run` is one operation end to end: `form` decodes the parameters into
+//! its input struct, `xml::to_xml` renders its output struct.
 
 use crate::error::AwsError;
 use crate::protocol::xml::Xml;
@@ -26,67 +27,27 @@ impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
+}
 
-    /// A required parameter; AWS's wording for a missing one.
-    pub fn required(&self, name: &str) -> Result<&str, AwsError> {
-        self.get(name).ok_or_else(|| missing(name))
-    }
+/// One awsQuery operation: its input decoded from `params` (see `form::from_params`), the
+/// operation run, its output rendered as the members of `<OpResult>` (see `xml::to_xml`).
+pub fn run<C, I: serde::de::DeserializeOwned, O: serde::Serialize>(
+    ctx: C,
+    params: &Params,
+    renames: &[(&str, &'static str)],
+    op: impl FnOnce(C, I) -> Result<O, AwsError>,
+) -> Result<String, AwsError> {
+    let input = crate::protocol::form::from_params(params, renames)?;
+    Ok(crate::protocol::xml::to_xml(&op(ctx, input)?))
+}
 
-    /// An optional integer within bounds.
-    pub fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, AwsError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        let n: i64 = v.trim().parse().map_err(|_| {
-            AwsError::client("ValidationError", format!("1 validation error detected: Value '{v}' at '{}' failed to satisfy constraint: Member must be a number", lower_first(name)))
-        })?;
-        if n < min || n > max {
-            return Err(AwsError::client(
-                "ValidationError",
-                format!(
-                    "1 validation error detected: Value '{n}' at '{}' failed to satisfy constraint: Member must have value {}",
-                    lower_first(name),
-                    if n < min { format!("greater than or equal to {min}") } else { format!("less than or equal to {max}") }
-                ),
-            ));
-        }
-        Ok(Some(n))
-    }
-
-    pub fn bool(&self, name: &str) -> Option<bool> {
-        self.get(name).map(|v| v.eq_ignore_ascii_case("true"))
-    }
-
-    /// `Name.member.1`, `Name.member.2`, … (or `Name.1`, … as SQS writes them).
-    pub fn list(&self, name: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        for i in 1.. {
-            let a = format!("{name}.member.{i}");
-            let b = format!("{name}.{i}");
-            match self.get(&a).or_else(|| self.get(&b)) {
-                Some(v) => out.push(v.to_string()),
-                None => break,
-            }
-        }
-        out
-    }
-
-    /// `Name.member.N.Field` structures, each as field → value.
-    pub fn list_of(&self, name: &str, fields: &[&str]) -> Vec<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        for i in 1.. {
-            let mut item = Vec::new();
-            for f in fields {
-                let a = format!("{name}.member.{i}.{f}");
-                let b = format!("{name}.{i}.{f}");
-                if let Some(v) = self.get(&a).or_else(|| self.get(&b)) {
-                    item.push((f.to_string(), v.to_string()));
-                }
-            }
-            if item.is_empty() {
-                break;
-            }
-            out.push(item);
-        }
-        out
+/// The answer to an action the service does not run: 501 NotImplemented naming it when the
+/// real service has it (`not_implemented`), else AWS's InvalidAction.
+pub fn unknown_action(service: &str, op: &str, not_implemented: &[&str]) -> AwsError {
+    if not_implemented.contains(&op) {
+        AwsError::new(501, "NotImplemented", format!("{service} {op} is not implemented in edgeward"))
+    } else {
+        AwsError::client("InvalidAction", format!("The action {op} is not valid for this web service."))
     }
 }
 
@@ -95,6 +56,25 @@ pub fn lower_first(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_lowercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+/// AWS's message for a member that is not a number; `field` as AWS names it (`maxItems`).
+pub fn not_a_number(field: &str, text: &str) -> AwsError {
+    AwsError::client("ValidationError", format!("1 validation error detected: Value '{text}' at '{field}' failed to satisfy constraint: Member must be a number"))
+}
+
+/// An optional number within bounds, with AWS's message for one outside them.
+pub fn in_range(field: &str, n: Option<i64>, min: i64, max: i64) -> Result<Option<i64>, AwsError> {
+    match n {
+        Some(n) if n < min || n > max => Err(AwsError::client(
+            "ValidationError",
+            format!(
+                "1 validation error detected: Value '{n}' at '{field}' failed to satisfy constraint: Member must have value {}",
+                if n < min { format!("greater than or equal to {min}") } else { format!("less than or equal to {max}") }
+            ),
+        )),
+        n => Ok(n),
     }
 }
 

@@ -1,6 +1,12 @@
 //! STS (awsQuery): GetCallerIdentity, AssumeRole (trust policy and, across accounts, the
 //! caller's own policy; session tags, transitive tags, role chaining, external id, source
-//! identity, session policies), GetSessionToken.
+//! identity, session policies), GetSessionToken. The operations take and return the plain
+//! types of `shapes`; `wire` maps them to and from awsQuery.
+
+mod shapes;
+mod wire;
+
+pub use wire::handle;
 
 use edgeward_policy::{ContextValue, ResourcePolicyMode};
 use serde_json::json;
@@ -9,43 +15,17 @@ use crate::authz::Access;
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::identity::CallerKind;
-use crate::protocol::query::{missing, Params};
-use crate::protocol::xml::Xml;
+use crate::protocol::query::{in_range, missing};
 use crate::state::{self, AccessKey, KeyOwner, PolicyDoc, Session, SessionKind, Tag};
-
-/// Operations STS has that edgeward does not implement.
-const NOT_IMPLEMENTED: &[&str] = &[
-    "AssumeRoleWithSAML",
-    "AssumeRoleWithWebIdentity",
-    "AssumeRoot",
-    "DecodeAuthorizationMessage",
-    "GetAccessKeyInfo",
-    "GetFederationToken",
-    "GetDelegatedAccessToken",
-    "GetWebIdentityToken",
-];
-
-pub fn handle(call: &mut Call<'_>, op: &str, params: &Params) -> Result<String, AwsError> {
-    match op {
-        "GetCallerIdentity" => get_caller_identity(call),
-        "AssumeRole" => assume_role(call, params),
-        "GetSessionToken" => get_session_token(call, params),
-        _ if NOT_IMPLEMENTED.contains(&op) => {
-            Err(AwsError::new(501, "NotImplemented", format!("STS {op} is not implemented in edgeward")))
-        }
-        _ => Err(AwsError::client("InvalidAction", format!("The action {op} is not valid for this web service."))),
-    }
-}
+use shapes::*;
 
 /// No permission is needed, and an explicit deny does not apply (AWS documents this).
-fn get_caller_identity(call: &mut Call<'_>) -> Result<String, AwsError> {
+pub(super) fn get_caller_identity(call: &mut Call<'_>, _input: GetCallerIdentityInput) -> Result<GetCallerIdentityOutput, AwsError> {
     call.trail.read_only = true;
     let c = &call.caller;
     let (arn, user_id, account) =
         crate::compat::moto_default_identity(call).unwrap_or_else(|| (c.arn.clone(), c.user_id(), c.account.clone()));
-    let mut x = Xml::new();
-    x.elem("Arn", &arn).elem("UserId", &user_id).elem("Account", &account);
-    Ok(x.finish())
+    Ok(GetCallerIdentityOutput { arn, user_id, account })
 }
 
 fn valid_session_name(s: &str) -> bool {
@@ -56,9 +36,9 @@ fn validation(message: impl Into<String>) -> AwsError {
     AwsError::client("ValidationError", message)
 }
 
-fn assume_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
-    let role_arn = p.required("RoleArn")?.to_string();
-    let session_name = p.required("RoleSessionName")?.to_string();
+pub(super) fn assume_role(call: &mut Call<'_>, input: AssumeRoleInput) -> Result<AssumeRoleOutput, AwsError> {
+    let AssumeRoleInput { role_arn, role_session_name: session_name, duration_seconds, external_id, source_identity, policy: policy_text, policy_arns, tags, transitive_tag_keys: transitive } =
+        input;
     if session_name.len() > 64 {
         return Err(validation(format!(
             "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64"
@@ -72,21 +52,17 @@ fn assume_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
     if role_arn.len() < 20 {
         return Err(validation(format!("{role_arn} is invalid")));
     }
-    let duration = p.int("DurationSeconds", 900, 43_200)?.unwrap_or(3600);
-    let external_id = p.get("ExternalId").map(str::to_string);
-    let source_identity = p.get("SourceIdentity").map(str::to_string);
-    let policy_text = p.get("Policy").map(str::to_string);
-    let policy_arns: Vec<String> = p.list_of("PolicyArns", &["arn"]).into_iter().filter_map(|f| f.into_iter().next().map(|(_, v)| v)).collect();
-    let mut tags: Vec<Tag> = Vec::new();
-    for fields in p.list_of("Tags", &["Key", "Value"]) {
-        let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-        let key = get("Key").ok_or_else(|| missing("Tags.member.N.Key"))?;
-        tags.push(Tag { key, value: get("Value").unwrap_or_default() });
+    let duration = in_range("durationSeconds", duration_seconds, 900, 43_200)?.unwrap_or(3600);
+    let policy_arns: Vec<String> = policy_arns.into_iter().filter_map(|p| p.arn).collect();
+    let mut session_tags: Vec<Tag> = Vec::new();
+    for t in tags {
+        let key = t.key.ok_or_else(|| missing("Tags.member.N.Key"))?;
+        session_tags.push(Tag { key, value: t.value.unwrap_or_default() });
     }
+    let tags = session_tags;
     if tags.len() > 50 {
         return Err(validation("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"));
     }
-    let transitive: Vec<String> = p.list("TransitiveTagKeys");
     for k in &transitive {
         if !tags.iter().any(|t| t.key.eq_ignore_ascii_case(k)) {
             return Err(validation(format!("The transitive tag key {k} is not one of the session tags")));
@@ -117,7 +93,7 @@ fn assume_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
         }
         _ => (Vec::new(), false),
     };
-    if chained && p.get("DurationSeconds").is_some() && duration > 3600 {
+    if chained && duration_seconds.is_some() && duration > 3600 {
         return Err(validation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."));
     }
     for t in &tags {
@@ -219,14 +195,12 @@ fn assume_role(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
         "assumedRoleUser": {"assumedRoleId": assumed_id, "arn": assumed_arn},
         "sourceIdentity": effective_source,
     }));
-    let mut x = Xml::new();
-    x.opt("SourceIdentity", effective_source.as_deref());
-    x.open("AssumedRoleUser").elem("AssumedRoleId", &assumed_id).elem("Arn", &assumed_arn).close("AssumedRoleUser");
-    credentials_xml(&mut x, &key_id, &secret, &token, &expiration);
-    if !tags.is_empty() || policy_text.is_some() {
-        x.elem("PackedPolicySize", &packed_size(&tags, policy_text.as_deref()).to_string());
-    }
-    Ok(x.finish())
+    Ok(AssumeRoleOutput {
+        source_identity: effective_source,
+        assumed_role_user: AssumedRoleUser { assumed_role_id: assumed_id, arn: assumed_arn },
+        credentials: Credentials { access_key_id: key_id, secret_access_key: secret, session_token: token, expiration },
+        packed_policy_size: (!tags.is_empty() || policy_text.is_some()).then(|| packed_size(&tags, policy_text.as_deref())),
+    })
 }
 
 /// A rough percentage of the packed-policy quota, as AWS reports it.
@@ -276,15 +250,6 @@ fn issue_session(
     issued
 }
 
-fn credentials_xml(x: &mut Xml, key_id: &str, secret: &str, token: &str, expiration: &str) {
-    x.open("Credentials")
-        .elem("AccessKeyId", key_id)
-        .elem("SecretAccessKey", secret)
-        .elem("SessionToken", token)
-        .elem("Expiration", expiration)
-        .close("Credentials");
-}
-
 /// `arn:aws:iam::ACCOUNT:role/path/NAME` → (account, name).
 fn parse_role_arn(arn: &str) -> Option<(String, String)> {
     let a = edgeward_policy::Arn::parse(arn)?;
@@ -296,7 +261,7 @@ fn parse_role_arn(arn: &str) -> Option<(String, String)> {
     (!name.is_empty()).then(|| (a.account.to_string(), name.to_string()))
 }
 
-fn get_session_token(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError> {
+pub(super) fn get_session_token(call: &mut Call<'_>, input: GetSessionTokenInput) -> Result<GetSessionTokenOutput, AwsError> {
     let owner = match &call.caller.kind {
         CallerKind::Root => KeyOwner::Root { account: call.caller.account.clone() },
         CallerKind::User { name, .. } => KeyOwner::User { account: call.caller.account.clone(), user: name.clone() },
@@ -308,7 +273,7 @@ fn get_session_token(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError
         return Err(AwsError::new(403, "AccessDenied", "Cannot call GetSessionToken with session credentials"));
     }
     let max = if matches!(owner, KeyOwner::Root { .. }) { 3600 } else { 129_600 };
-    let duration = p.int("DurationSeconds", 900, 129_600)?.unwrap_or(if max == 3600 { 3600 } else { 43_200 }).min(max);
+    let duration = in_range("durationSeconds", input.duration_seconds, 900, 129_600)?.unwrap_or(if max == 3600 { 3600 } else { 43_200 }).min(max);
     let cloud = call.cloud;
     let mut st = cloud.write_state();
     let now = call.now;
@@ -318,7 +283,5 @@ fn get_session_token(call: &mut Call<'_>, p: &Params) -> Result<String, AwsError
     let expiration = crate::time::iso8601(now + duration);
     call.trail.request_parameters = Some(json!({"durationSeconds": duration}));
     call.trail.response_elements = Some(json!({"credentials": {"accessKeyId": key_id, "expiration": expiration}}));
-    let mut x = Xml::new();
-    credentials_xml(&mut x, &key_id, &secret, &token, &expiration);
-    Ok(x.finish())
+    Ok(GetSessionTokenOutput { credentials: Credentials { access_key_id: key_id, secret_access_key: secret, session_token: token, expiration } })
 }
