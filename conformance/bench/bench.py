@@ -12,6 +12,7 @@ Loopback only. Environment knobs: BENCH_WARMUP (s, default 1), BENCH_DURATION (s
 BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_ONLY (edgeward|moto), BENCH_EDGEWARD_BIN,
 BENCH_JSON (path to write the results as JSON), BENCH_KEEP (keep the edgeward data dir).
 """
+import base64
 import json
 import os
 import re
@@ -78,6 +79,45 @@ def signed(endpoint, service, params, key, secret):
     headers = {k: v for k, v in prepared.headers.items() if k.lower() not in ("content-length", "host")}
     headers["Host"] = endpoint.split("://", 1)[1]
     return "POST", "/", headers, body
+
+
+def signed_json(endpoint, service, target, payload, key, secret, version="1.1"):
+    """A botocore-signed awsJson POST: (method, path, headers, body)."""
+    body = json.dumps(payload)
+    req = AWSRequest(method="POST", url=endpoint + "/", data=body,
+                     headers={"Content-Type": f"application/x-amz-json-{version}", "X-Amz-Target": target})
+    SigV4Auth(Credentials(key, secret), service, REGION).add_auth(req)
+    prepared = req.prepare()
+    headers = {k: v for k, v in prepared.headers.items() if k.lower() not in ("content-length", "host")}
+    headers["Host"] = endpoint.split("://", 1)[1]
+    return "POST", "/", headers, body
+
+
+CALLS = ("GetCallerIdentity", "GetRole", "Decrypt", "GetSecretValue")
+LABELS = {"GetCallerIdentity": "STS GetCallerIdentity", "GetRole": "IAM GetRole",
+          "Decrypt": "KMS Decrypt", "GetSecretValue": "Secrets Manager GetSecretValue"}
+
+
+def prepare(endpoint, key, secret):
+    """Creates what the calls read (a role, a KMS key and ciphertext, a secret)."""
+    kw = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id=key, aws_secret_access_key=secret)
+    boto3.client("iam", **kw).create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST)
+    kms = boto3.client("kms", **kw)
+    key_id = kms.create_key(Description="bench")["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"bench-plaintext-32-bytes--------")["CiphertextBlob"]
+    boto3.client("secretsmanager", **kw).create_secret(Name="bench-secret", SecretString='{"password":"bench"}')
+    return {"blob": base64.b64encode(blob).decode()}
+
+
+def sign_calls(endpoint, key, secret, prepared):
+    """Every measured call, signed now (SigV4 allows 15 min of skew)."""
+    return {
+        "GetCallerIdentity": signed(endpoint, "sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, key, secret),
+        "GetRole": signed(endpoint, "iam", {"Action": "GetRole", "RoleName": ROLE, "Version": "2010-05-08"}, key, secret),
+        "Decrypt": signed_json(endpoint, "kms", "TrentService.Decrypt", {"CiphertextBlob": prepared["blob"]}, key, secret),
+        "GetSecretValue": signed_json(endpoint, "secretsmanager", "secretsmanager.GetSecretValue",
+                                      {"SecretId": "bench-secret"}, key, secret),
+    }
 
 
 def raw_request(method, path, headers, body):
@@ -225,9 +265,7 @@ def bench_edgeward():
         key, secret = c["accessKeyId"], c["secretAccessKey"]
         gci = signed(endpoint, "sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, key, secret)
         wait_ready(proc, port, raw_request(*gci))
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION,
-                           aws_access_key_id=key, aws_secret_access_key=secret)
-        iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST)
+        prepared = prepare(endpoint, key, secret)
         stop(proc)
 
         # Warm store: restart and time spawn → first 200 (median of 5).
@@ -246,19 +284,19 @@ def bench_edgeward():
         res["idle_rss_mb"] = rss_mb(proc.pid)
         print(f"  idle RSS after start: {res['idle_rss_mb']:.1f} MB", flush=True)
         # Sign shortly before the runs (SigV4 allows 15 min of skew).
-        gci = signed(endpoint, "sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, key, secret)
-        get_role = signed(endpoint, "iam", {"Action": "GetRole", "RoleName": ROLE, "Version": "2010-05-08"}, key, secret)
+        calls = sign_calls(endpoint, key, secret, prepared)
+        gci = calls["GetCallerIdentity"]
         global PROFILING_EDGEWARD
         PROFILING_EDGEWARD = True
-        res["GetCallerIdentity"] = measure(proc.pid, port, gci, "STS GetCallerIdentity")
-        res["GetRole"] = measure(proc.pid, port, get_role, "IAM GetRole")
+        for call in CALLS:
+            res[call] = measure(proc.pid, port, calls[call], LABELS[call])
         PROFILING_EDGEWARD = False
         res["rss_after_mb"] = rss_mb(proc.pid)
         print(f"  RSS after the runs: {res['rss_after_mb']:.1f} MB", flush=True)
         stop(proc)
         # Start-up again, now that the store holds every event of the runs.
         size_mb = os.path.getsize(os.path.join(data_dir, "edgeward.redb")) / 2**20
-        events = res["GetCallerIdentity"]["requests"] + res["GetRole"]["requests"]
+        events = sum(res[c]["requests"] for c in CALLS)
         proc = start_edgeward(data_dir, port)
         res["startup_after_ms"] = wait_ready(proc, port, raw_request(*gci)) * 1000
         res["idle_rss_after_restart_mb"] = rss_mb(proc.pid)
@@ -290,13 +328,10 @@ def bench_moto():
         time.sleep(0.5)
         res["idle_rss_mb"] = rss_mb(proc.pid)
         print(f"  start-up to first 200: {res['startup_ms']:.0f} ms; idle RSS {res['idle_rss_mb']:.1f} MB", flush=True)
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION,
-                           aws_access_key_id=key, aws_secret_access_key=secret)
-        iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST)
-        gci = signed(endpoint, "sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, key, secret)
-        get_role = signed(endpoint, "iam", {"Action": "GetRole", "RoleName": ROLE, "Version": "2010-05-08"}, key, secret)
-        res["GetCallerIdentity"] = measure(proc.pid, port, gci, "STS GetCallerIdentity")
-        res["GetRole"] = measure(proc.pid, port, get_role, "IAM GetRole")
+        prepared = prepare(endpoint, key, secret)
+        calls = sign_calls(endpoint, key, secret, prepared)
+        for call in CALLS:
+            res[call] = measure(proc.pid, port, calls[call], LABELS[call])
     finally:
         stop(proc)
     return res
@@ -314,7 +349,7 @@ def main():
         print("\nsummary (target: edgeward ≥ 100× moto; start-up ≤ 50 ms; idle RSS ≤ 30 MB)")
         e, m = results["edgeward"], results["moto"]
         print(f"  {'call':<20} {'edgeward req/s':>15} {'moto req/s':>11} {'ratio':>8} {'edgeward CPU/req':>17} {'moto CPU/req':>13}")
-        for call in ("GetCallerIdentity", "GetRole"):
+        for call in CALLS:
             ratio = e[call]["rps"] / m[call]["rps"] if m[call]["rps"] else float("inf")
             results.setdefault("ratio", {})[call] = ratio
             print(f"  {call:<20} {e[call]['rps']:>15.0f} {m[call]['rps']:>11.0f} {ratio:>7.1f}× "
@@ -325,7 +360,7 @@ def main():
     if os.environ.get("BENCH_JSON"):
         with open(os.environ["BENCH_JSON"], "w") as f:
             json.dump(results, f, indent=2)
-    failed = [f"{s}/{c}" for s, r in results.items() if s != "ratio" for c in ("GetCallerIdentity", "GetRole")
+    failed = [f"{s}/{c}" for s, r in results.items() if s != "ratio" for c in CALLS
               if c in r and not r[c]["ok"]]
     if failed:
         print(f"FAILED runs (non-2xx or socket errors): {', '.join(failed)}")

@@ -10,6 +10,8 @@ use aws_sdk_iam::config::{BehaviorVersion, Region};
 struct Clients {
     sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Client,
+    kms: aws_sdk_kms::Client,
+    secrets: aws_sdk_secretsmanager::Client,
 }
 
 fn clients(endpoint: &str, key: &str, secret: &str, token: Option<String>) -> Clients {
@@ -26,10 +28,29 @@ fn clients(endpoint: &str, key: &str, secret: &str, token: Option<String>) -> Cl
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
+        .credentials_provider(creds.clone())
+        .http_client(http.clone())
+        .build();
+    let kms = aws_sdk_kms::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds.clone())
+        .http_client(http.clone())
+        .build();
+    let secrets = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
         .credentials_provider(creds)
         .http_client(http)
         .build();
-    Clients { sts: aws_sdk_sts::Client::from_conf(sts), iam: aws_sdk_iam::Client::from_conf(iam) }
+    Clients {
+        sts: aws_sdk_sts::Client::from_conf(sts),
+        iam: aws_sdk_iam::Client::from_conf(iam),
+        kms: aws_sdk_kms::Client::from_conf(kms),
+        secrets: aws_sdk_secretsmanager::Client::from_conf(secrets),
+    }
 }
 
 fn root(server: &Server, account: &str) -> Clients {
@@ -120,4 +141,94 @@ async fn sdk_creates_roles_assumes_across_accounts_and_is_denied_with_aws_errors
     let stranger = clients(&server.endpoint(), "AKIAAAAAAAAAAAAAAAAA", "x", None);
     let err = stranger.sts.get_caller_identity().send().await.unwrap_err().into_service_error();
     assert_eq!(err.meta().code(), Some("InvalidClientTokenId"));
+}
+
+/// The seed story's secrets step with aws-sdk-rust: the edge (vendor account) assumes a
+/// customer role tagged `edgeward:edge:customer-provided=true`; the role reads one secret
+/// encrypted under the customer's key; the customer's kill switch (disabling the key) cuts
+/// access at once, and re-enabling restores it.
+#[tokio::test(flavor = "multi_thread")]
+async fn sdk_seed_story_secret_through_customer_role_and_key() {
+    let server = Server::start("sdk-seed");
+    let customer = root(&server, "222222222222");
+    let vendor = root(&server, "111111111111");
+
+    // Customer: a key whose policy delegates to IAM, a secret under it, a tagged role.
+    let key = customer.kms.create_key().description("customer key").send().await.unwrap();
+    let key_arn = key.key_metadata().unwrap().arn().unwrap().to_string();
+    let secret = customer
+        .secrets
+        .create_secret()
+        .name("warehouse/password")
+        .secret_string("s3cr3t-value")
+        .kms_key_id(&key_arn)
+        .send()
+        .await
+        .unwrap();
+    let secret_arn = secret.arn().unwrap().to_string();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111111111111:user/edgeward-edge-*"}}}]}"#;
+    customer
+        .iam
+        .create_role()
+        .role_name("edgeward-secrets")
+        .assume_role_policy_document(trust)
+        .tags(aws_sdk_iam::types::Tag::builder().key("edgeward:edge:customer-provided").value("true").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let permissions = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":["secretsmanager:GetSecretValue","secretsmanager:DescribeSecret"],"Resource":"{secret_arn}"}},
+            {{"Effect":"Allow","Action":"kms:Decrypt","Resource":"{key_arn}"}}]}}"#
+    );
+    customer.iam.put_role_policy().role_name("edgeward-secrets").policy_name("read-one-secret").policy_document(permissions).send().await.unwrap();
+
+    // Vendor: the edge identity may assume only customer-provided roles.
+    vendor.iam.create_user().user_name("edgeward-edge-a").send().await.unwrap();
+    vendor
+        .iam
+        .put_user_policy()
+        .user_name("edgeward-edge-a")
+        .policy_name("assume-customer-roles")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/edgeward:edge:customer-provided":"true"}}}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let k = vendor.iam.create_access_key().user_name("edgeward-edge-a").send().await.unwrap();
+    let k = k.access_key().unwrap();
+    let edge = clients(&server.endpoint(), k.access_key_id(), k.secret_access_key(), None);
+    let assumed = edge
+        .sts
+        .assume_role()
+        .role_arn("arn:aws:iam::222222222222:role/edgeward-secrets")
+        .role_session_name("edgeward-job-session-a")
+        .tags(aws_sdk_sts::types::Tag::builder().key("edgeward:edge:instance:name").value("a").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let c = assumed.credentials().unwrap();
+    let job = clients(&server.endpoint(), c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()));
+
+    let value = job.secrets.get_secret_value().secret_id(&secret_arn).send().await.unwrap();
+    assert_eq!(value.secret_string(), Some("s3cr3t-value"));
+
+    // The kill switch: a disabled key makes the secret unreadable at once.
+    customer.kms.disable_key().key_id(&key_arn).send().await.unwrap();
+    let err = job.secrets.get_secret_value().secret_id(&secret_arn).send().await.unwrap_err().into_service_error();
+    assert_eq!(err.meta().code(), Some("DecryptionFailure"), "{err:?}");
+    customer.kms.enable_key().key_id(&key_arn).send().await.unwrap();
+    let value = job.secrets.get_secret_value().secret_id(&secret_arn).send().await.unwrap();
+    assert_eq!(value.secret_string(), Some("s3cr3t-value"));
+
+    // Only the exact secret: another one is denied with the JSON services' code.
+    customer.secrets.create_secret().name("other").secret_string("x").kms_key_id(&key_arn).send().await.unwrap();
+    let err = job.secrets.get_secret_value().secret_id("other").send().await.unwrap_err().into_service_error();
+    assert_eq!(err.meta().code(), Some("AccessDeniedException"), "{err:?}");
+
+    // Direct use of the key by the role is allowed by its policy; by the vendor's root it is not
+    // (the key policy delegates only to the customer account's IAM).
+    let blob = customer.kms.encrypt().key_id(&key_arn).plaintext(aws_sdk_kms::primitives::Blob::new("p")).send().await.unwrap();
+    let blob = blob.ciphertext_blob().unwrap().clone();
+    let err = vendor.kms.decrypt().ciphertext_blob(blob).send().await.unwrap_err().into_service_error();
+    assert_eq!(err.meta().code(), Some("AccessDeniedException"), "{err:?}");
 }
