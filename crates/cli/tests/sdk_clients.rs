@@ -14,42 +14,29 @@ struct Clients {
     secrets: aws_sdk_secretsmanager::Client,
 }
 
+/// One SDK client: every service crate has its own `Config`, built the same way.
+macro_rules! sdk_client {
+    ($sdk:ident, $endpoint:expr, $creds:expr, $http:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url($endpoint)
+                .credentials_provider($creds.clone())
+                .http_client($http.clone())
+                .build(),
+        )
+    };
+}
+
 fn clients(endpoint: &str, key: &str, secret: &str, token: Option<String>) -> Clients {
     let http = aws_smithy_http_client::Builder::new().build_http();
     let creds = Credentials::new(key, secret, token, None, "edgeward-test");
-    let sts = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds.clone())
-        .http_client(http.clone())
-        .build();
-    let iam = aws_sdk_iam::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds.clone())
-        .http_client(http.clone())
-        .build();
-    let kms = aws_sdk_kms::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds.clone())
-        .http_client(http.clone())
-        .build();
-    let secrets = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds)
-        .http_client(http)
-        .build();
     Clients {
-        sts: aws_sdk_sts::Client::from_conf(sts),
-        iam: aws_sdk_iam::Client::from_conf(iam),
-        kms: aws_sdk_kms::Client::from_conf(kms),
-        secrets: aws_sdk_secretsmanager::Client::from_conf(secrets),
+        sts: sdk_client!(aws_sdk_sts, endpoint, creds, http),
+        iam: sdk_client!(aws_sdk_iam, endpoint, creds, http),
+        kms: sdk_client!(aws_sdk_kms, endpoint, creds, http),
+        secrets: sdk_client!(aws_sdk_secretsmanager, endpoint, creds, http),
     }
 }
 
