@@ -39,6 +39,10 @@ DEFAULT_SUITES = ["test_sts", "test_iam"]
 # Reason prefixes in expected-failures.txt. Tests in the first two groups do not count
 # against the in-scope score; `gap:` tests do.
 OUT_OF_SCOPE = ("out-of-scope", "moto-specific")
+# Tests that never finish against an AWS-faithful server, deselected (not run, not counted):
+# moto's tests.test_awslambda.utilities.get_role_name loops until CreateRole accepts the trust
+# policy "some policy", which AWS (and edgeward) reject with MalformedPolicyDocument.
+DESELECT = ["tests/test_secretsmanager/test_secretsmanager.py::test_cancel_rotate_secret"]
 
 
 def log(msg):
@@ -256,7 +260,8 @@ def main():
     started = time.time()
     try:
         cmd = [str(py), "-m", "pytest", *[f"tests/{s}" for s in suites], "-p", "no:cacheprovider", "-p", "edgeward_report",
-               "-q", "--color=no", "-o", "addopts=", "-rN", "--tb=short", *args.pytest_args]
+               "-q", "--color=no", "-o", "addopts=", "-rN", "--tb=short",
+               *[f"--deselect={t}" for t in DESELECT if suite_of(t) in suites], *args.pytest_args]
         log("$ " + " ".join(cmd))
         with open(run_dir / "pytest.log", "w") as out:
             proc = subprocess.run(cmd, cwd=src, env=test_env(run_dir, report), stdout=out, stderr=subprocess.STDOUT)

@@ -65,7 +65,7 @@ pub fn handle(call: &mut Call<'_>, op: &str, input: &Value) -> Result<Value, Aws
     let cloud = call.cloud;
     let mut guard = cloud.write_state();
     let st = &mut *guard;
-    let out = match op {
+    match op {
         "CreateSecret" => to_json(ops::create_secret(call, st, ops::parse(input)?)),
         "GetSecretValue" => to_json(ops::get_secret_value(call, st, ops::parse(input)?)),
         "BatchGetSecretValue" => to_json(ops::batch_get_secret_value(call, st, ops::parse(input)?)),
@@ -92,8 +92,7 @@ pub fn handle(call: &mut Call<'_>, op: &str, input: &Value) -> Result<Value, Aws
             format!("Secrets Manager {op} is not implemented in edgeward: secrets are not replicated across regions"),
         )),
         _ => Err(AwsError::client("UnknownOperationException", format!("Secrets Manager has no operation {op}"))),
-    };
-    out
+    }
 }
 
 fn to_json<T: serde::Serialize>(r: Result<T, AwsError>) -> Result<Value, AwsError> {

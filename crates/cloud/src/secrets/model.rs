@@ -25,6 +25,9 @@ pub struct Secret {
     pub kms_key_id: Option<String>,
     #[serde(default)]
     pub tags: Vec<Tag>,
+    /// Tags were ever given (DescribeSecret then lists `Tags`, possibly empty).
+    #[serde(default)]
+    pub tagged: bool,
     #[serde(default)]
     pub policy: Option<PolicyDoc>,
     pub created: i64,
@@ -87,6 +90,10 @@ impl Secret {
         let id = self.versions.last().map(|v| v.id.clone()).unwrap_or_default();
         for stage in stages {
             self.move_stage(stage, &id);
+        }
+        // The first value of a secret is always its current one.
+        if self.with_stage(CURRENT).is_none() {
+            self.move_stage(CURRENT, &id);
         }
         self.prune();
     }
@@ -292,7 +299,7 @@ pub mod b64 {
     /// Standard base64 with padding (whitespace ignored); None when malformed.
     pub fn decode(text: &str) -> Option<Vec<u8>> {
         let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        if clean.len() % 4 != 0 {
+        if !clean.len().is_multiple_of(4) {
             return None;
         }
         let mut out = Vec::with_capacity(clean.len() / 4 * 3);
@@ -341,6 +348,7 @@ mod tests {
             description: None,
             kms_key_id: None,
             tags: Vec::new(),
+            tagged: false,
             policy: None,
             created: 0,
             last_changed: 0,
@@ -365,6 +373,9 @@ mod tests {
     #[test]
     fn current_moves_and_leaves_previous() {
         let mut s = secret();
+        s.add_version(version("v0"), &["AWSPENDING".into()]);
+        assert_eq!(stages(&s, "v0"), ["AWSCURRENT", "AWSPENDING"], "a first version is current");
+        s.versions.clear();
         s.add_version(version("v1"), &[CURRENT.into()]);
         s.add_version(version("v2"), &[CURRENT.into()]);
         assert_eq!(stages(&s, "v1"), [PREVIOUS]);

@@ -437,6 +437,7 @@ pub fn create_secret(call: &mut Call<'_>, st: &mut State, i: CreateSecretInput) 
         arn: arn.clone(),
         description: i.description.clone(),
         kms_key_id: kms,
+        tagged: !tags.is_empty(),
         tags,
         policy: None,
         created: call.now,
@@ -752,8 +753,8 @@ pub struct SecretDescription {
     pub last_accessed_date: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_date: Option<i64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<WireTag>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<WireTag>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_ids_to_stages: Option<std::collections::BTreeMap<String, Vec<String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -772,7 +773,7 @@ fn describe(s: &Secret, listing: bool) -> SecretDescription {
         last_changed_date: s.last_changed,
         last_accessed_date: s.last_accessed,
         deleted_date: s.deleted,
-        tags: to_wire(&s.tags),
+        tags: (s.tagged || !s.tags.is_empty()).then(|| to_wire(&s.tags)),
         version_ids_to_stages: if listing { None } else { stages.clone() },
         secret_versions_to_stages: if listing { stages } else { None },
         created_date: s.created,
@@ -1117,6 +1118,7 @@ pub fn tag_resource(call: &mut Call<'_>, st: &mut State, i: TagResourceInput) ->
         return Err(AwsError::client("LimitExceededException", format!("A secret can have at most {MAX_TAGS} tags.")));
     }
     s.tags = merged;
+    s.tagged = true;
     save(call, st, &key);
     Ok(Empty {})
 }
@@ -1308,6 +1310,11 @@ pub fn rotate_secret(call: &mut Call<'_>, st: &mut State, i: RotateSecretInput) 
     check_token(&i.client_request_token)?;
     if i.rotation_lambda_arn.as_ref().is_some_and(|a| a.len() > 2048) {
         return Err(too_long("rotationLambdaARN", 2048));
+    }
+    if let Some(days) = i.rotation_rules.as_ref().and_then(|r| r.get("AutomaticallyAfterDays")).and_then(|d| d.as_i64()) {
+        if !(1..=1000).contains(&days) {
+            return Err(invalid_parameter("RotationRules.AutomaticallyAfterDays must be within 1-1000."));
+        }
     }
     let mut extra = Vec::new();
     extra.extend(i.rotation_lambda_arn.as_ref().map(|a| single("secretsmanager:RotationLambdaARN", a.clone())));

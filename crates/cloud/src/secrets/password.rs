@@ -32,12 +32,13 @@ impl Default for PasswordSpec {
 
 /// A uniformly random index below `n` (rejection sampling, no modulo bias).
 fn below(n: usize) -> usize {
-    debug_assert!(n > 0 && n <= 256);
-    let limit = 256 - 256 % n;
+    let n = n.max(1) as u64;
+    let space = 1u64 << 32;
+    let limit = space - space % n;
     loop {
-        let [b] = crate::ids::random_bytes::<1>();
-        if (b as usize) < limit {
-            return b as usize % n;
+        let r = u64::from(u32::from_le_bytes(crate::ids::random_bytes::<4>()));
+        if r < limit {
+            return (r % n) as usize;
         }
     }
 }
@@ -104,6 +105,8 @@ mod tests {
         }
         let p = generate(&PasswordSpec { length: 4, ..PasswordSpec::default() }).unwrap();
         assert_eq!(p.len(), 4);
+        let p = generate(&PasswordSpec { length: 4096, ..PasswordSpec::default() }).unwrap();
+        assert_eq!(p.len(), 4096);
     }
 
     #[test]
