@@ -188,69 +188,11 @@ pub fn random(n: usize) -> Vec<u8> {
     b
 }
 
-/// Standard base64 (the JSON protocols' blob encoding).
-pub mod base64 {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-    pub fn encode(bytes: &[u8]) -> String {
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
-
-    /// Decodes standard base64, padded or not; None on any other character.
-    pub fn decode(text: &str) -> Option<Vec<u8>> {
-        let text = text.trim_end_matches('=');
-        let mut out = Vec::with_capacity(text.len() * 3 / 4);
-        let (mut acc, mut bits) = (0u32, 0u32);
-        for c in text.bytes() {
-            let v = match c {
-                b'A'..=b'Z' => c - b'A',
-                b'a'..=b'z' => c - b'a' + 26,
-                b'0'..=b'9' => c - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                _ => return None,
-            };
-            acc = (acc << 6) | u32::from(v);
-            bits += 6;
-            if bits >= 8 {
-                bits -= 8;
-                out.push((acc >> bits) as u8);
-                acc &= (1 << bits) - 1;
-            }
-        }
-        if bits >= 6 {
-            return None;
-        }
-        Some(out)
-    }
-}
+pub use crate::protocol::base64;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_round_trips() {
-        for n in 0..40 {
-            let v: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
-            assert_eq!(base64::decode(&base64::encode(&v)).unwrap(), v);
-        }
-        assert_eq!(base64::encode(b"hello"), "aGVsbG8=");
-        assert_eq!(base64::decode("aGVsbG8").unwrap(), b"hello");
-        assert!(base64::decode("a$b").is_none());
-    }
 
     #[test]
     fn blobs_bind_key_material_and_context() {

@@ -2,6 +2,7 @@
 //! and return plain Rust values (or `Params`/`Value` at the edge) and `AwsError`s.
 
 pub mod form;
+pub mod base64;
 pub mod json;
 pub mod query;
 pub mod xml;

@@ -120,7 +120,7 @@ fn parse_attributes(v: Option<&Value>, system: bool) -> Result<BTreeMap<String, 
             }
             "Binary" => {
                 let b = binary
-                    .and_then(crate::kms::crypto::base64::decode)
+                    .and_then(crate::protocol::base64::decode)
                     .filter(|b| !b.is_empty())
                     .ok_or_else(|| invalid(format!("The message attribute '{name}' must contain non-empty message attribute value for message attribute type 'Binary'.")))?;
                 MessageAttribute { data_type: data_type.to_string(), string: None, binary: Some(b) }
@@ -359,7 +359,7 @@ fn attribute_json(a: &MessageAttribute) -> Value {
         v.insert("StringValue".into(), Value::String(s.clone()));
     }
     if let Some(b) = &a.binary {
-        v.insert("BinaryValue".into(), Value::String(crate::kms::crypto::base64::encode(b)));
+        v.insert("BinaryValue".into(), Value::String(crate::protocol::base64::encode(b)));
     }
     Value::Object(v)
 }
@@ -626,7 +626,7 @@ pub fn start_message_move_task(call: &mut Call<'_>, st: &mut State, ctx: &Ctx<'_
         let t = st.sqs.queues.get_mut(&tid).ok_or_else(no_queue)?;
         append(&mut call.batch, t, recs);
     }
-    let handle = crate::kms::crypto::base64::encode(format!("{}|{source_arn}", crate::ids::uuid()).as_bytes());
+    let handle = crate::protocol::base64::encode(format!("{}|{source_arn}", crate::ids::uuid()).as_bytes());
     let task = MoveTask {
         handle: handle.clone(),
         source_arn: source_arn.clone(),
@@ -677,7 +677,7 @@ pub fn list_message_move_tasks(call: &mut Call<'_>, st: &mut State, _ctx: &Ctx<'
 
 pub fn cancel_message_move_task(call: &mut Call<'_>, st: &mut State, _ctx: &Ctx<'_>, input: &Value) -> Result<Value, AwsError> {
     let handle = required(input, "TaskHandle")?;
-    let source = crate::kms::crypto::base64::decode(handle).and_then(|b| String::from_utf8(b).ok()).and_then(|s| s.split_once('|').map(|(_, a)| a.to_string()));
+    let source = crate::protocol::base64::decode(handle).and_then(|b| String::from_utf8(b).ok()).and_then(|s| s.split_once('|').map(|(_, a)| a.to_string()));
     let not_found = || AwsError::client("ResourceNotFoundException", "The resource that you specified for the TaskHandle parameter doesn't exist.");
     let source = source.ok_or_else(not_found)?;
     let src = super::queues::dlq_of(st, &source).ok_or_else(not_found)?;

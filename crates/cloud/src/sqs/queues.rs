@@ -273,7 +273,7 @@ fn page(names: Vec<String>, input: &Value) -> Result<(Vec<String>, Option<String
     }
     let after = match super::str_of(input, "NextToken") {
         Some(t) => Some(
-            crate::kms::crypto::base64::decode(t).and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| invalid("Invalid or expired next token."))?,
+            crate::protocol::base64::decode(t).and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| invalid("Invalid or expired next token."))?,
         ),
         None => None,
     };
@@ -281,7 +281,7 @@ fn page(names: Vec<String>, input: &Value) -> Result<(Vec<String>, Option<String
     let limit = max.unwrap_or(1000) as usize;
     let more = max.is_some() && rest.len() > limit;
     let page: Vec<String> = rest.into_iter().take(limit).collect();
-    let token = more.then(|| crate::kms::crypto::base64::encode(page.last().map(String::as_bytes).unwrap_or_default()));
+    let token = more.then(|| crate::protocol::base64::encode(page.last().map(String::as_bytes).unwrap_or_default()));
     Ok((page, token))
 }
 
