@@ -9,8 +9,11 @@ use edgeward_policy::case::Case;
 use edgeward_policy::{analyze, evaluate, explain as explain_request, Explanation, ParseOptions, PolicyKind, Severity};
 use serde_json::{json, Value};
 
+/// A case by name, or why it could not be read.
+type NamedCase = (String, Result<Case, String>);
+
 /// Reads a case file: a JSON array of cases or one case. Errors name the file and case.
-fn read_cases(path: &Path) -> Result<Vec<(String, Result<Case, String>)>, String> {
+fn read_cases(path: &Path) -> Result<Vec<NamedCase>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let value: Value = serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
     let items = match value {

@@ -216,7 +216,7 @@ impl Compiled {
             },
             Compiled::Bools(expected) => expected.iter().any(|e| e.eq_ignore_ascii_case(actual.trim())),
             Compiled::Binary(expected) => match decode_base64(actual) {
-                Some(a) => expected.iter().any(|e| *e == a),
+                Some(a) => expected.contains(&a),
                 None => false,
             },
             Compiled::Cidrs(nets) => match actual.trim().parse::<IpAddr>() {
@@ -273,7 +273,7 @@ impl Condition {
         let actual = req.get(&self.key_lower).map(|v| v.values()).filter(|v| !v.is_empty());
         if let Compiled::Null(expected) = &self.compiled {
             let absent = actual.is_none();
-            return expected.iter().any(|want_absent| *want_absent == absent);
+            return expected.contains(&absent);
         }
         let Some(actual) = actual else {
             return match op.set {

@@ -148,9 +148,7 @@ pub(super) fn assume_role(call: &mut Call<'_>, input: AssumeRoleInput) -> Result
     let role = role.ok_or_else(|| AwsError::new(403, "AccessDenied", format!("User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}", call.caller.arn)))?;
     let max = if chained { 3600 } else { role.max_session_duration };
     if duration > max {
-        return Err(validation(format!(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-        )));
+        return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
     }
     let session_policy = match &policy_text {
         Some(text) => Some(PolicyDoc::new(text, edgeward_policy::PolicyKind::Session, None).map_err(|e| {
