@@ -12,6 +12,7 @@ struct Clients {
     iam: aws_sdk_iam::Client,
     kms: aws_sdk_kms::Client,
     secrets: aws_sdk_secretsmanager::Client,
+    sqs: aws_sdk_sqs::Client,
 }
 
 /// One SDK client: every service crate has its own `Config`, built the same way.
@@ -37,6 +38,7 @@ fn clients(endpoint: &str, key: &str, secret: &str, token: Option<String>) -> Cl
         iam: sdk_client!(aws_sdk_iam, endpoint, creds, http),
         kms: sdk_client!(aws_sdk_kms, endpoint, creds, http),
         secrets: sdk_client!(aws_sdk_secretsmanager, endpoint, creds, http),
+        sqs: sdk_client!(aws_sdk_sqs, endpoint, creds, http),
     }
 }
 
@@ -218,4 +220,74 @@ async fn sdk_seed_story_secret_through_customer_role_and_key() {
     let blob = blob.ciphertext_blob().unwrap().clone();
     let err = vendor.kms.decrypt().ciphertext_blob(blob).send().await.unwrap_err().into_service_error();
     assert_eq!(err.meta().code(), Some("AccessDeniedException"), "{err:?}");
+}
+
+/// The seed story's dispatch step with aws-sdk-rust (awsJson 1.0 with query-compatible
+/// errors): the vendor's queue lets only the customer's edge role receive and delete; the edge
+/// holds a lease, extends it, deletes when done; a missing queue is the SDK's typed error.
+#[tokio::test(flavor = "multi_thread")]
+async fn sdk_dispatch_through_a_cross_account_queue() {
+    let server = Server::start("sdk-sqs");
+    let vendor = root(&server, "111111111111");
+    let customer = root(&server, "222222222222");
+
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"sts:AssumeRole"}]}"#;
+    customer.iam.create_role().role_name("edgeward-edge-a").assume_role_policy_document(trust).send().await.unwrap();
+    customer
+        .iam
+        .put_role_policy()
+        .role_name("edgeward-edge-a")
+        .policy_name("jobs")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:ChangeMessageVisibility","sqs:GetQueueUrl"],"Resource":"arn:aws:sqs:us-east-1:111111111111:edge-a-jobs"}]}"#)
+        .send()
+        .await
+        .unwrap();
+
+    let queue = vendor.sqs.create_queue().queue_name("edge-a-jobs").send().await.unwrap();
+    let url = queue.queue_url().unwrap().to_string();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:ChangeMessageVisibility","sqs:GetQueueUrl"],"Resource":"arn:aws:sqs:us-east-1:111111111111:edge-a-jobs","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::222222222222:role/edgeward-edge-*"}}}]}"#;
+    vendor
+        .sqs
+        .set_queue_attributes()
+        .queue_url(&url)
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::Policy, policy)
+        .send()
+        .await
+        .unwrap();
+    let sent = vendor.sqs.send_message().queue_url(&url).message_body(r#"{"job":"j-1"}"#).send().await.unwrap();
+    assert!(sent.message_id().is_some());
+
+    // A customer user that is not an edge role is refused by the queue policy.
+    customer.iam.create_user().user_name("analyst").send().await.unwrap();
+    customer.iam.put_user_policy().user_name("analyst").policy_name("sqs").policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}"#).send().await.unwrap();
+    let k = customer.iam.create_access_key().user_name("analyst").send().await.unwrap();
+    let k = k.access_key().unwrap();
+    let analyst = clients(&server.endpoint(), k.access_key_id(), k.secret_access_key(), None);
+    let err = analyst.sqs.receive_message().queue_url(&url).send().await.unwrap_err().into_service_error();
+    assert_eq!(err.meta().code(), Some("AccessDenied"), "{err:?}");
+
+    // The edge role receives with a lease, extends it and deletes.
+    let k = customer.iam.create_user().user_name("edge-host").send().await;
+    assert!(k.is_ok());
+    customer.iam.put_user_policy().user_name("edge-host").policy_name("assume").policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#).send().await.unwrap();
+    let hk = customer.iam.create_access_key().user_name("edge-host").send().await.unwrap();
+    let hk = hk.access_key().unwrap();
+    let host = clients(&server.endpoint(), hk.access_key_id(), hk.secret_access_key(), None);
+    let assumed = host.sts.assume_role().role_arn("arn:aws:iam::222222222222:role/edgeward-edge-a").role_session_name("edge-a").send().await.unwrap();
+    let c = assumed.credentials().unwrap();
+    let edge = clients(&server.endpoint(), c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()));
+    let got = edge.sqs.receive_message().queue_url(&url).wait_time_seconds(1).visibility_timeout(30).send().await.unwrap();
+    let msg = &got.messages()[0];
+    assert_eq!(msg.body(), Some(r#"{"job":"j-1"}"#));
+    assert_eq!(msg.md5_of_body(), sent.md5_of_message_body());
+    let handle = msg.receipt_handle().unwrap();
+    edge.sqs.change_message_visibility().queue_url(&url).receipt_handle(handle).visibility_timeout(60).send().await.unwrap();
+    edge.sqs.delete_message().queue_url(&url).receipt_handle(handle).send().await.unwrap();
+    // The edge may not send: the queue is the vendor's dispatch channel.
+    let err = edge.sqs.send_message().queue_url(&url).message_body("x").send().await.unwrap_err().into_service_error();
+    assert_eq!(err.meta().code(), Some("AccessDenied"), "{err:?}");
+
+    // A missing queue is the SDK's typed error.
+    let err = vendor.sqs.get_queue_url().queue_name("no-such-queue").send().await.unwrap_err().into_service_error();
+    assert!(err.is_queue_does_not_exist(), "{err:?}");
 }
