@@ -150,7 +150,11 @@ impl Store {
     pub fn open_with(path: &Path, digest_every: u64, digest_interval: std::time::Duration) -> Result<Store, StoreError> {
         // A bounded page cache: redb's default (1 GiB) lets a busy server's RSS grow by
         // every page the trail writes; the OS page cache still holds the file.
-        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(err)?;
+        // The file is opened as `Builder::create` opens it; the backend fills the holes redb's
+        // sparse growth leaves before writing into them (`store_backend`).
+        let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(err)?;
+        let backend = crate::store_backend::FilledFileBackend::new(file).map_err(err)?;
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create_with_backend(backend).map_err(err)?;
         {
             let txn = db.begin_write().map_err(err)?;
             txn.open_table(STATE).map_err(err)?;
