@@ -85,6 +85,9 @@ impl AccountReport {
         let state = if self.intact() { "intact".to_string() } else { format!("{} problem(s)", self.problems.len()) };
         let tail = self.last_seq.saturating_sub(self.signed_through);
         let tail = if tail > 0 { format!(", {tail} event(s) after the last digest (chain only)") } else { String::new() };
+        if self.events == 0 && self.digests == 0 {
+            return format!("account {}: {state}: no events yet", self.account);
+        }
         format!(
             "account {}: {state}: {} event(s) (seq 1..{}), {} digest(s) signed through seq {}{tail}",
             self.account, self.events, self.last_seq, self.digests, self.signed_through
