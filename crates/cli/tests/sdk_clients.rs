@@ -49,6 +49,28 @@ fn root(server: &Server, account: &str) -> Clients {
     clients(&server.endpoint(), c["accessKeyId"].as_str().unwrap(), c["secretAccessKey"].as_str().unwrap(), None)
 }
 
+
+/// A new IAM user in `admin`'s account with one inline policy, and clients acting as it.
+async fn user_with_policy(server: &Server, admin: &Clients, name: &str, policy: &str) -> Clients {
+    admin.iam.create_user().user_name(name).send().await.unwrap();
+    admin.iam.put_user_policy().user_name(name).policy_name("inline").policy_document(policy).send().await.unwrap();
+    let key = admin.iam.create_access_key().user_name(name).send().await.unwrap();
+    let key = key.access_key().unwrap();
+    clients(&server.endpoint(), key.access_key_id(), key.secret_access_key(), None)
+}
+
+/// Clients acting as a session of `role_arn` assumed by `caller`, with an optional session tag.
+async fn assume(server: &Server, caller: &Clients, role_arn: &str, session: &str, tag: Option<(&str, &str)>) -> Clients {
+    let mut req = caller.sts.assume_role().role_arn(role_arn).role_session_name(session);
+    if let Some((k, v)) = tag {
+        req = req.tags(aws_sdk_sts::types::Tag::builder().key(k).value(v).build().unwrap());
+    }
+    let out = req.send().await.unwrap();
+    let c = out.credentials().unwrap();
+    assert!(c.access_key_id().starts_with("ASIA"), "temporary keys start with ASIA: {}", c.access_key_id());
+    clients(&server.endpoint(), c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sdk_creates_roles_assumes_across_accounts_and_is_denied_with_aws_errors() {
     let server = Server::start("sdk");
@@ -90,31 +112,16 @@ async fn sdk_creates_roles_assumes_across_accounts_and_is_denied_with_aws_errors
     let err = assumed.unwrap_err().into_service_error();
     assert_eq!(err.meta().code(), Some("AccessDenied"));
 
-    vendor.iam.create_user().user_name("edge-a").send().await.unwrap();
-    vendor
-        .iam
-        .put_user_policy()
-        .user_name("edge-a")
-        .policy_name("assume")
-        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*"}]}"#)
-        .send()
-        .await
-        .unwrap();
-    let key = vendor.iam.create_access_key().user_name("edge-a").send().await.unwrap();
-    let key = key.access_key().unwrap();
-    let edge = clients(&server.endpoint(), key.access_key_id(), key.secret_access_key(), None);
-    let assumed = edge
-        .sts
-        .assume_role()
-        .role_arn(&role_arn)
-        .role_session_name("edgeward-job-session-a")
-        .tags(aws_sdk_sts::types::Tag::builder().key("edgeward:edge:instance:name").value("a").build().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let c = assumed.credentials().unwrap();
-    assert!(c.access_key_id().starts_with("ASIA"));
-    let session = clients(&server.endpoint(), c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()));
+    let edge = user_with_policy(
+        &server,
+        &vendor,
+        "edge-a",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*"}]}"#,
+    )
+    .await;
+    let session = assume(&server, &edge, &role_arn, "edgeward-job-session-a", Some(("edgeward:edge:instance:name", "a"))).await;
+    let id = session.sts.get_caller_identity().send().await.unwrap();
+    assert!(id.user_id().unwrap().starts_with("AROA"));
     let who = session.sts.get_caller_identity().send().await.unwrap();
     assert_eq!(who.arn(), Some("arn:aws:sts::222222222222:assumed-role/edge-data/edgeward-job-session-a"));
     let got = session.iam.get_role().role_name("edge-data").send().await.unwrap();
@@ -173,30 +180,21 @@ async fn sdk_seed_story_secret_through_customer_role_and_key() {
     customer.iam.put_role_policy().role_name("edgeward-secrets").policy_name("read-one-secret").policy_document(permissions).send().await.unwrap();
 
     // Vendor: the edge identity may assume only customer-provided roles.
-    vendor.iam.create_user().user_name("edgeward-edge-a").send().await.unwrap();
-    vendor
-        .iam
-        .put_user_policy()
-        .user_name("edgeward-edge-a")
-        .policy_name("assume-customer-roles")
-        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/edgeward:edge:customer-provided":"true"}}}]}"#)
-        .send()
-        .await
-        .unwrap();
-    let k = vendor.iam.create_access_key().user_name("edgeward-edge-a").send().await.unwrap();
-    let k = k.access_key().unwrap();
-    let edge = clients(&server.endpoint(), k.access_key_id(), k.secret_access_key(), None);
-    let assumed = edge
-        .sts
-        .assume_role()
-        .role_arn("arn:aws:iam::222222222222:role/edgeward-secrets")
-        .role_session_name("edgeward-job-session-a")
-        .tags(aws_sdk_sts::types::Tag::builder().key("edgeward:edge:instance:name").value("a").build().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let c = assumed.credentials().unwrap();
-    let job = clients(&server.endpoint(), c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()));
+    let edge = user_with_policy(
+        &server,
+        &vendor,
+        "edgeward-edge-a",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/edgeward:edge:customer-provided":"true"}}}]}"#,
+    )
+    .await;
+    let job = assume(
+        &server,
+        &edge,
+        "arn:aws:iam::222222222222:role/edgeward-secrets",
+        "edgeward-job-session-a",
+        Some(("edgeward:edge:instance:name", "a")),
+    )
+    .await;
 
     let value = job.secrets.get_secret_value().secret_id(&secret_arn).send().await.unwrap();
     assert_eq!(value.secret_string(), Some("s3cr3t-value"));
@@ -258,24 +256,25 @@ async fn sdk_dispatch_through_a_cross_account_queue() {
     assert!(sent.message_id().is_some());
 
     // A customer user that is not an edge role is refused by the queue policy.
-    customer.iam.create_user().user_name("analyst").send().await.unwrap();
-    customer.iam.put_user_policy().user_name("analyst").policy_name("sqs").policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}"#).send().await.unwrap();
-    let k = customer.iam.create_access_key().user_name("analyst").send().await.unwrap();
-    let k = k.access_key().unwrap();
-    let analyst = clients(&server.endpoint(), k.access_key_id(), k.secret_access_key(), None);
+    let analyst = user_with_policy(
+        &server,
+        &customer,
+        "analyst",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}"#,
+    )
+    .await;
     let err = analyst.sqs.receive_message().queue_url(&url).send().await.unwrap_err().into_service_error();
     assert_eq!(err.meta().code(), Some("AccessDenied"), "{err:?}");
 
     // The edge role receives with a lease, extends it and deletes.
-    let k = customer.iam.create_user().user_name("edge-host").send().await;
-    assert!(k.is_ok());
-    customer.iam.put_user_policy().user_name("edge-host").policy_name("assume").policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#).send().await.unwrap();
-    let hk = customer.iam.create_access_key().user_name("edge-host").send().await.unwrap();
-    let hk = hk.access_key().unwrap();
-    let host = clients(&server.endpoint(), hk.access_key_id(), hk.secret_access_key(), None);
-    let assumed = host.sts.assume_role().role_arn("arn:aws:iam::222222222222:role/edgeward-edge-a").role_session_name("edge-a").send().await.unwrap();
-    let c = assumed.credentials().unwrap();
-    let edge = clients(&server.endpoint(), c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()));
+    let host = user_with_policy(
+        &server,
+        &customer,
+        "edge-host",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+    )
+    .await;
+    let edge = assume(&server, &host, "arn:aws:iam::222222222222:role/edgeward-edge-a", "edge-a", None).await;
     let got = edge.sqs.receive_message().queue_url(&url).wait_time_seconds(1).visibility_timeout(30).send().await.unwrap();
     let msg = &got.messages()[0];
     assert_eq!(msg.body(), Some(r#"{"job":"j-1"}"#));
