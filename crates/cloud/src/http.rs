@@ -49,6 +49,8 @@ struct Route {
     /// Signing name: iam, sts, kms, secretsmanager, sqs, cloudtrail, s3.
     service: &'static str,
     operation: String,
+    /// awsQuery requests: the form parameters, decoded once here and reused by the operation.
+    params: Option<query::Params>,
 }
 
 /// A response before it is turned into HTTP.
@@ -132,7 +134,7 @@ fn route(headers: &HeaderMap, raw_query: &str, body: &[u8]) -> Result<Route, (Pr
                 ))
             }
         };
-        return Ok(Route { protocol, service, operation: op.to_string() });
+        return Ok(Route { protocol, service, operation: op.to_string(), params: None });
     }
     let params = query::Params::parse(body, raw_query);
     if let Some(action) = params.get("Action") {
@@ -148,9 +150,10 @@ fn route(headers: &HeaderMap, raw_query: &str, body: &[u8]) -> Result<Route, (Pr
                 _ => "sts",
             },
         };
-        return Ok(Route { protocol: Protocol::Query, service, operation: action.to_string() });
+        let operation = action.to_string();
+        return Ok(Route { protocol: Protocol::Query, service, operation, params: Some(params) });
     }
-    Ok(Route { protocol: Protocol::RestXml, service: "s3", operation: String::new() })
+    Ok(Route { protocol: Protocol::RestXml, service: "s3", operation: String::new(), params: None })
 }
 
 /// The service named in the SigV4 credential scope, if the request is signed.
@@ -245,10 +248,10 @@ async fn dispatch(
                 crate::iam::note_key_use(&mut call);
             }
             let result = if route.service == "sqs" {
-                crate::sqs::run(&mut call, route.protocol == Protocol::Query, &route.operation, parts, body, &mut poll)
+                crate::sqs::run(&mut call, route.params.as_ref(), &route.operation, parts, body, &mut poll)
                     .map(|r| Reply { status: 200, content_type: r.content_type, headers: Vec::new(), body: r.body })
             } else {
-                run_operation(&mut call, route, parts, body)
+                run_operation(&mut call, route, body)
             };
             match poll.take_wait() {
                 Some(wait) if result.is_ok() => {
@@ -299,13 +302,15 @@ pub(crate) fn request_parts<'a>(parts: &'a http::request::Parts, body_sha256: &'
     }
 }
 
-fn run_operation(call: &mut Call<'_>, route: &Route, parts: &http::request::Parts, body: &Bytes) -> Result<Reply, AwsError> {
+fn run_operation(call: &mut Call<'_>, route: &Route, body: &Bytes) -> Result<Reply, AwsError> {
     match route.protocol {
         Protocol::Query => {
-            let params = query::Params::parse(body, parts.uri.query().unwrap_or(""));
+            let Some(params) = route.params.as_ref() else {
+                return Err(AwsError::internal("an awsQuery route without its parameters"));
+            };
             let (xmlns, result) = match route.service {
-                "iam" => ("https://iam.amazonaws.com/doc/2010-05-08/", crate::iam::handle(call, &route.operation, &params)),
-                "sts" => ("https://sts.amazonaws.com/doc/2011-06-15/", crate::sts::handle(call, &route.operation, &params)),
+                "iam" => ("https://iam.amazonaws.com/doc/2010-05-08/", crate::iam::handle(call, &route.operation, params)),
+                "sts" => ("https://sts.amazonaws.com/doc/2011-06-15/", crate::sts::handle(call, &route.operation, params)),
                 other => return Err(AwsError::new(501, "NotImplemented", format!("The {other} service is not implemented yet in edgeward"))),
             };
             let xml = result?;

@@ -134,15 +134,15 @@ pub(crate) struct Ctx<'a> {
 /// the state lock itself.
 pub fn run(
     call: &mut Call<'_>,
-    query_protocol: bool,
+    query_params: Option<&query::Params>,
     op: &str,
     parts: &http::request::Parts,
     body: &[u8],
     poll: &mut Poll,
 ) -> Result<SqsReply, AwsError> {
     poll.attempts += 1;
-    let mut input = if query_protocol {
-        wire::query_input(&query::Params::parse(body, parts.uri.query().unwrap_or("")))
+    let mut input = if let Some(params) = query_params {
+        wire::query_input(params)
     } else {
         json::parse_body(body, "InvalidParameterValue")?
     };
@@ -187,7 +187,7 @@ pub fn run(
             _ => Err(AwsError::client("InvalidAction", format!("The action {op} is not valid for this endpoint."))),
         }?
     };
-    if query_protocol {
+    if query_params.is_some() {
         let xml = wire::render(op, &output);
         let body = query::success(op, "http://queue.amazonaws.com/doc/2012-11-05/", &xml, &call.request_id).into_bytes();
         Ok(SqsReply { content_type: "text/xml", body })
