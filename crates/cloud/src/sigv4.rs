@@ -1047,12 +1047,12 @@ pub fn check_time(auth: &Auth, now_unix: i64, opts: &VerifyOptions) -> Result<()
                     format!(
                         "Signature expired: {} is now earlier than {} ({} - {minutes} min.)",
                         auth.amz_date,
-                        format_amz_date(now_unix - skew),
-                        format_amz_date(now_unix)
+                        crate::time::amz_date(now_unix - skew),
+                        crate::time::amz_date(now_unix)
                     ),
                 )
                 .detail("RequestTime", auth.amz_date.clone())
-                .detail("ServerTime", format_iso8601(now_unix))
+                .detail("ServerTime", crate::time::iso8601(now_unix))
                 .detail("MaxAllowedSkewMilliseconds", (skew * 1000).to_string()));
             }
             if t - now_unix > skew {
@@ -1061,12 +1061,12 @@ pub fn check_time(auth: &Auth, now_unix: i64, opts: &VerifyOptions) -> Result<()
                     format!(
                         "Signature not yet current: {} is still later than {} ({} + {minutes} min.)",
                         auth.amz_date,
-                        format_amz_date(now_unix + skew),
-                        format_amz_date(now_unix)
+                        crate::time::amz_date(now_unix + skew),
+                        crate::time::amz_date(now_unix)
                     ),
                 )
                 .detail("RequestTime", auth.amz_date.clone())
-                .detail("ServerTime", format_iso8601(now_unix))
+                .detail("ServerTime", crate::time::iso8601(now_unix))
                 .detail("MaxAllowedSkewMilliseconds", (skew * 1000).to_string()));
             }
         }
@@ -1077,7 +1077,7 @@ pub fn check_time(auth: &Auth, now_unix: i64, opts: &VerifyOptions) -> Result<()
                     "Request is not valid yet".to_string(),
                 )
                 .detail("X-Amz-Date", auth.amz_date.clone())
-                .detail("ServerTime", format_iso8601(now_unix)));
+                .detail("ServerTime", crate::time::iso8601(now_unix)));
             }
             let expires = auth.expires.unwrap_or(0) as i64;
             if now_unix > t + expires {
@@ -1086,8 +1086,8 @@ pub fn check_time(auth: &Auth, now_unix: i64, opts: &VerifyOptions) -> Result<()
                     "Request has expired".to_string(),
                 )
                 .detail("X-Amz-Expires", expires.to_string())
-                .detail("Expires", format_iso8601(t + expires))
-                .detail("ServerTime", format_iso8601(now_unix)));
+                .detail("Expires", crate::time::iso8601(t + expires))
+                .detail("ServerTime", crate::time::iso8601(now_unix)));
             }
         }
     }
@@ -1145,28 +1145,6 @@ pub fn trailer_signature(
 // Dates
 // ---------------------------------------------------------------------------------------------
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 fn digits(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -1198,7 +1176,7 @@ fn parse_ymd(s: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || d < 1 || d > mdays[(m - 1) as usize] {
         return None;
     }
-    Some(days_from_civil(y, m, d))
+    Some(crate::time::days_from_civil(y, m, d))
 }
 
 /// `YYYYMMDDTHHMMSSZ` → unix seconds.
@@ -1213,30 +1191,6 @@ pub fn parse_amz_date(s: &str) -> Option<i64> {
         return None;
     }
     Some(days * 86_400 + h * 3600 + mi * 60 + se)
-}
-
-/// Unix seconds → `YYYYMMDDTHHMMSSZ`.
-pub fn format_amz_date(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
-    let s = unix.rem_euclid(86_400);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
-}
-
-/// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn format_iso8601(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
-    let s = unix.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1315,8 +1269,7 @@ mod tests {
     #[test]
     fn dates_round_trip() {
         assert_eq!(parse_amz_date("20150830T123600Z"), Some(T0));
-        assert_eq!(format_amz_date(T0), "20150830T123600Z");
-        assert_eq!(format_iso8601(T0), "2015-08-30T12:36:00Z");
+        assert_eq!(crate::time::amz_date(T0), "20150830T123600Z");
         assert_eq!(parse_amz_date("20150230T123600Z"), None);
         assert_eq!(parse_amz_date("2015-08-30T12:36:00Z"), None);
         assert_eq!(parse_amz_date("20240229T000000Z"), Some(1_709_164_800));
