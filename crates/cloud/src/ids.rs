@@ -11,10 +11,15 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     b
 }
 
-fn random_from(alphabet: &[u8], len: usize) -> String {
-    let mut bytes = vec![0u8; len];
+/// `n` bytes from the OS random source (keys, secrets, tokens, nonces).
+pub fn random(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).expect("the OS random source is available");
-    bytes.iter().map(|b| alphabet[*b as usize % alphabet.len()] as char).collect()
+    bytes
+}
+
+fn random_from(alphabet: &[u8], len: usize) -> String {
+    random(len).iter().map(|b| alphabet[*b as usize % alphabet.len()] as char).collect()
 }
 
 /// A 20-character id with a four-letter prefix, e.g. `AKIA…`, `AIDA…`.

@@ -181,12 +181,7 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
-/// Random bytes from the OS source.
-pub fn random(n: usize) -> Vec<u8> {
-    let mut b = vec![0u8; n];
-    getrandom::fill(&mut b).expect("the OS random source is available");
-    b
-}
+pub use crate::ids::random;
 
 pub use crate::protocol::base64;
 
