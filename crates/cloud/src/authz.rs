@@ -77,48 +77,60 @@ pub struct Denied {
 pub fn authorize(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access) -> Result<(), Box<Denied>> {
     let request = build_request(state, caller, facts, access);
     let policies = gather(state, caller);
-    let set = PolicySet {
-        identity: policies.identity.iter().map(|p| p.as_ref()).collect(),
-        resource: access.resource_policy.as_deref(),
-        resource_mode: access.mode,
-        permission_boundaries: policies.boundary.iter().map(|p| p.as_ref()).collect(),
-        session: policies.session.iter().map(|p| p.as_ref()).collect(),
-        scps: Vec::new(),
-        rcps: Vec::new(),
-    };
-    if evaluate(&request, &set) == Decision::Allowed {
+    fn set<'a>(access: &'a Access, identity: Vec<&'a Policy>, boundary: Vec<&'a Policy>, session: Vec<&'a Policy>) -> PolicySet<'a> {
+        PolicySet {
+            identity,
+            resource: access.resource_policy.as_deref(),
+            resource_mode: access.mode,
+            permission_boundaries: boundary,
+            session,
+            scps: Vec::new(),
+            rcps: Vec::new(),
+        }
+    }
+    fn refs<'a>(list: &'a [(Arc<Policy>, &str)]) -> Vec<&'a Policy> {
+        list.iter().map(|(p, _)| p.as_ref()).collect()
+    }
+    let fast = set(access, refs(&policies.identity), refs(&policies.boundary), refs(&policies.session));
+    if evaluate(&request, &fast) == Decision::Allowed {
         return Ok(());
     }
-    let explanation = explain(&request, &set);
+    // Denials are rare: only their explanation pays for labelling policies by name.
+    let label = |list: &[(Arc<Policy>, &str)]| list.iter().map(|(p, name)| (**p).clone().with_name(*name)).collect::<Vec<_>>();
+    let (identity, boundary, session) = (label(&policies.identity), label(&policies.boundary), label(&policies.session));
+    let named = set(access, identity.iter().collect(), boundary.iter().collect(), session.iter().collect());
+    let explanation = explain(&request, &named);
     let error = denial_error(caller, access, &explanation, policies.has_session_policy);
     Err(Box::new(Denied { error, explanation }))
 }
 
-struct Gathered {
-    identity: Vec<Arc<Policy>>,
-    boundary: Vec<Arc<Policy>>,
-    session: Vec<Arc<Policy>>,
+/// The caller's policies, each with the name traces show for it.
+struct Gathered<'s> {
+    identity: Vec<(Arc<Policy>, &'s str)>,
+    boundary: Vec<(Arc<Policy>, &'s str)>,
+    session: Vec<(Arc<Policy>, &'s str)>,
     has_session_policy: bool,
 }
 
 /// The caller's identity policies (user + groups, or role), boundary and session policies.
-fn gather(state: &State, caller: &Caller) -> Gathered {
+fn gather<'s>(state: &'s State, caller: &'s Caller) -> Gathered<'s> {
     let mut g = Gathered { identity: Vec::new(), boundary: Vec::new(), session: Vec::new(), has_session_policy: false };
     let Some(iam) = state.iam.get(&caller.account) else { return g };
-    let managed = |arn: &str| -> Option<Arc<Policy>> {
+    let managed = |arn: &str| -> Option<(Arc<Policy>, &'s str)> {
         // AWS managed policies (arn:aws:iam::aws:policy/…) are not modelled: unknown ARNs grant nothing.
         let p = iam.policies.get(arn)?;
-        p.default_doc()?.policy().cloned()
+        Some((p.default_doc()?.policy()?.clone(), p.name.as_str()))
     };
+    let inline = |(name, doc): (&'s String, &'s crate::state::PolicyDoc)| Some((doc.policy()?.clone(), name.as_str()));
     match &caller.kind {
         CallerKind::Root => {}
         CallerKind::User { name, .. } => {
             if let Some(u) = iam.users.get(&name.to_ascii_lowercase()) {
-                g.identity.extend(u.inline.iter().filter_map(|(n, d)| d.policy().map(|p| named(p, n))));
+                g.identity.extend(u.inline.iter().filter_map(inline));
                 g.identity.extend(u.attached.iter().filter_map(|a| managed(a)));
                 for group in &u.groups {
                     if let Some(gr) = iam.groups.get(&group.to_ascii_lowercase()) {
-                        g.identity.extend(gr.inline.iter().filter_map(|(n, d)| d.policy().map(|p| named(p, n))));
+                        g.identity.extend(gr.inline.iter().filter_map(inline));
                         g.identity.extend(gr.attached.iter().filter_map(|a| managed(a)));
                     }
                 }
@@ -127,13 +139,13 @@ fn gather(state: &State, caller: &Caller) -> Gathered {
         }
         CallerKind::AssumedRole { role_name, .. } => {
             if let Some(r) = iam.roles.get(&role_name.to_ascii_lowercase()) {
-                g.identity.extend(r.inline.iter().filter_map(|(n, d)| d.policy().map(|p| named(p, n))));
+                g.identity.extend(r.inline.iter().filter_map(inline));
                 g.identity.extend(r.attached.iter().filter_map(|a| managed(a)));
                 g.boundary.extend(r.boundary.as_deref().and_then(managed));
             }
             if let Some(doc) = &caller.session_policy {
                 g.has_session_policy = true;
-                g.session.extend(doc.policy().cloned());
+                g.session.extend(doc.policy().map(|p| (p.clone(), "session-policy")));
             }
             for arn in &caller.session_policy_arns {
                 g.has_session_policy = true;
@@ -141,19 +153,11 @@ fn gather(state: &State, caller: &Caller) -> Gathered {
             }
             if g.has_session_policy && g.session.is_empty() {
                 // Session policies were passed but none can be read: the session allows nothing.
-                g.session.push(Arc::new(deny_nothing_allowed()));
+                g.session.push((Arc::new(deny_nothing_allowed()), "empty-session-policy"));
             }
         }
     }
     g
-}
-
-/// A label for traces.
-fn named(p: &Arc<Policy>, name: &str) -> Arc<Policy> {
-    if p.name.as_deref() == Some(name) {
-        return p.clone();
-    }
-    Arc::new((**p).clone().with_name(name))
 }
 
 fn deny_nothing_allowed() -> Policy {
