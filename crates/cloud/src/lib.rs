@@ -17,6 +17,7 @@ pub mod ids;
 pub mod keycache;
 pub mod kms;
 pub mod protocol;
+pub mod s3;
 pub mod secrets;
 pub mod sigv4;
 pub mod sqs;

@@ -6,6 +6,7 @@ pub mod base64;
 pub mod json;
 pub mod query;
 pub mod xml;
+pub mod xml_in;
 
 /// How a request arrived, and so how its response and errors are shaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,1 @@
+//! A small XML reader for request bodies (to be written).

@@ -1,0 +1,1 @@
+//! Checksums S3 objects carry (to be written).
