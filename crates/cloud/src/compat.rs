@@ -52,7 +52,7 @@ impl Default for CompatState {
 
 impl CompatState {
     /// Counts one AWS request and says whether it is authenticated and authorized.
-    fn next_request_enforced(&self) -> bool {
+    pub(crate) fn next_request_enforced(&self) -> bool {
         let limit = *self.no_auth_count.lock().unwrap_or_else(|e| e.into_inner());
         let n = self.requests.fetch_add(1, Ordering::SeqCst);
         (n as f64) >= limit

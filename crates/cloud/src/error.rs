@@ -10,16 +10,25 @@ pub struct AwsError {
     pub message: String,
     /// `Sender` (the caller's fault) or `Receiver` (ours), as query errors report it.
     pub sender_fault: bool,
+    /// Extra elements of the error body some services add (S3: `Resource`, `BucketName`,
+    /// `StringToSign`, `Key`, …), in order.
+    pub details: Vec<(&'static str, String)>,
 }
 
 impl AwsError {
     pub fn new(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> AwsError {
-        AwsError { status, code: code.into(), message: message.into(), sender_fault: status < 500 }
+        AwsError { status, code: code.into(), message: message.into(), sender_fault: status < 500, details: Vec::new() }
     }
 
     /// A 400 with the given code.
     pub fn client(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> AwsError {
         AwsError::new(400, code, message)
+    }
+
+    /// The same error with one more body element.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> AwsError {
+        self.details.push((name, value.into()));
+        self
     }
 
     pub fn internal(message: impl Into<String>) -> AwsError {

@@ -6,10 +6,13 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -61,9 +64,52 @@ struct Reply {
     body: Vec<u8>,
 }
 
-async fn handle(cloud: &Cloud, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+/// A response body: bytes in memory, or a stream of chunks (S3 object data) produced by a
+/// reader task and bounded by its channel.
+pub enum Body {
+    Full(Option<Bytes>),
+    Stream(tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>),
+}
+
+impl Body {
+    pub fn empty() -> Body {
+        Body::Full(None)
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Body::Stream(rx) => rx.poll_recv(cx).map(|chunk| chunk.map(|r| r.map(Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Body::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Body::Full(None) => SizeHint::with_exact(0),
+            Body::Stream(_) => SizeHint::default(),
+        }
+    }
+}
+
+async fn handle(cloud: &Cloud, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
     let request_id = crate::ids::uuid();
     let (parts, body) = req.into_parts();
+    // S3 streams its bodies (objects may be large): it takes the connection's body as is.
+    let own_endpoint = parts.uri.path().starts_with(crate::trail::admin::PREFIX) || parts.uri.path().starts_with("/moto-api/");
+    if !own_endpoint && is_s3(&parts) {
+        let enforce = !cloud.config.compat_moto || cloud.compat.next_request_enforced();
+        return crate::s3::handle(cloud, parts, body, remote, request_id, enforce).await;
+    }
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
@@ -100,8 +146,8 @@ async fn handle(cloud: &Cloud, req: Request<Incoming>, remote: SocketAddr) -> Re
     finish(reply, &request_id)
 }
 
-fn finish(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(reply.body)));
+fn finish(reply: Reply, request_id: &str) -> Response<Body> {
+    let mut resp = Response::new(Body::Full(Some(Bytes::from(reply.body))));
     *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
     h.insert("content-type", HeaderValue::from_static(reply.content_type));
@@ -115,6 +161,27 @@ fn finish(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
         }
     }
     resp
+}
+
+/// True when a request is for S3: signed for `s3`, or unsigned and neither awsJson (a
+/// target header) nor awsQuery (an `Action` parameter in the query or a form body).
+fn is_s3(parts: &http::request::Parts) -> bool {
+    if parts.headers.contains_key("x-amz-target") {
+        return false;
+    }
+    let raw_query = parts.uri.query().unwrap_or("");
+    if let Some(service) = scope_service(&parts.headers, raw_query) {
+        return service == "s3";
+    }
+    if form_urlencoded::parse(raw_query.as_bytes()).any(|(k, _)| k == "Action") {
+        return false;
+    }
+    let form = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    !(parts.method == http::Method::POST && form)
 }
 
 /// Finds protocol, service and operation from the target header, the Action parameter
@@ -153,7 +220,7 @@ fn route(headers: &HeaderMap, raw_query: &str, body: &[u8]) -> Result<Route, (Pr
         let operation = action.to_string();
         return Ok(Route { protocol: Protocol::Query, service, operation, params: Some(params) });
     }
-    Ok(Route { protocol: Protocol::RestXml, service: "s3", operation: String::new(), params: None })
+    Err((Protocol::Query, AwsError::new(400, "MissingAction", "Could not find operation to perform")))
 }
 
 /// The service named in the SigV4 credential scope, if the request is signed.
@@ -180,45 +247,16 @@ async fn dispatch(
     let now = crate::time::now_secs();
     let body_hash = sigv4::sha256_hex(body);
     let rp = request_parts(parts, &body_hash);
-    let auth_err = |kind: sigv4::ErrorKind, message: String| {
+    let auth_err = |e: sigv4::SigV4Error| {
         let (code, status) = match route.protocol {
-            Protocol::Query => kind.query_code(),
-            _ => kind.json_code(),
+            Protocol::Query => e.kind.query_code(),
+            _ => e.kind.json_code(),
         };
-        AwsError::new(status, code, message)
+        AwsError::new(status, code, e.message)
     };
-    let auth = match sigv4::parse(&rp) {
-        Ok(Some(a)) => Some(a),
-        Ok(None) | Err(_) if lenient => None,
-        Ok(None) => return Err(missing_auth(route.protocol)),
-        Err(e) => return Err(auth_err(e.kind, e.message)),
-    };
-    if route.service == "s3" {
-        // After the signature check, so that unsigned requests are refused first.
-        return Err(AwsError::new(501, "NotImplemented", "S3 is not implemented yet in edgeward"));
-    }
-    let (caller, region) = match &auth {
-        // moto compatibility with enforcement off: the key names the caller (unknown keys
-        // act as the root of 123456789012), nothing is verified.
-        Some(auth) if lenient => {
-            (crate::compat::lenient_caller(&cloud.read_state(), &auth.credential.access_key_id, now), auth.credential.region.clone())
-        }
-        Some(auth) => {
-            let resolved = {
-                let state = cloud.read_state();
-                identity::resolve(&state, &auth.credential.access_key_id, auth.security_token.as_deref(), now)
-            };
-            let caller = match resolved {
-                Ok((caller, secret)) => {
-                    crate::keycache::verify(&rp, auth, &secret, now, &VerifyOptions::service()).map_err(|e| auth_err(e.kind, e.message))?;
-                    caller
-                }
-                Err(f) => return Err(auth_failure(route.protocol, f)),
-            };
-            (caller, auth.credential.region.clone())
-        }
-        None => (crate::compat::unknown_key_caller(""), cloud.config.region.clone()),
-    };
+    let signed = authenticate(cloud, &rp, &VerifyOptions::service(), lenient, now, auth_err, |f| auth_failure(route.protocol, f))?
+        .ok_or_else(|| missing_auth(route.protocol))?;
+    let (caller, region) = (signed.caller, signed.region);
 
     let mut call = Call {
         cloud,
@@ -267,28 +305,74 @@ async fn dispatch(
             }
         };
         if let Some(staged) = staged {
-            let committed = match staged {
-                Ok(p) => p.wait().await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = committed {
-                tracing::error!("cannot commit to the store: {e}; stopping");
-                std::process::exit(70);
-            }
+            durable(staged).await;
         }
         wait.wait().await;
     };
+    durable(pending).await;
+    result
+}
+
+/// Waits until a submitted batch is on disk. If the commit fails, memory may be ahead of
+/// disk: stop rather than serve state that was never made durable (a restart reloads what
+/// was committed).
+pub(crate) async fn durable(pending: Result<crate::store::Pending, crate::store::StoreError>) {
     let committed = match pending {
         Ok(p) => p.wait().await,
         Err(e) => Err(e),
     };
     if let Err(e) = committed {
-        // Memory may now be ahead of disk: stop rather than serve state that was never
-        // made durable. A restart reloads what was committed.
         tracing::error!("cannot commit to the store: {e}; stopping");
         std::process::exit(70);
     }
-    result
+}
+
+/// The verified signer of a request.
+pub(crate) struct Signed {
+    pub caller: crate::identity::Caller,
+    /// The region of the credential scope.
+    pub region: String,
+    /// The parsed authentication (None only when compat mode let an unsigned request in).
+    pub auth: Option<sigv4::Auth>,
+    /// The derived signing key (for aws-chunked bodies' chunk signatures), when verified.
+    pub signing_key: Option<[u8; 32]>,
+}
+
+/// Verifies a request's SigV4 signature and resolves its caller. `Ok(None)`: unsigned.
+/// With `lenient` (moto compatibility, enforcement off) the key names the caller (unknown
+/// keys act as the root of 123456789012) and nothing is verified.
+pub(crate) fn authenticate(
+    cloud: &Cloud,
+    rp: &RequestParts<'_>,
+    opts: &VerifyOptions,
+    lenient: bool,
+    now: i64,
+    sig_error: impl Fn(sigv4::SigV4Error) -> AwsError,
+    auth_error: impl Fn(AuthFailure) -> AwsError,
+) -> Result<Option<Signed>, AwsError> {
+    let auth = match sigv4::parse(rp) {
+        Ok(Some(a)) => a,
+        Ok(None) | Err(_) if lenient => {
+            let caller = crate::compat::unknown_key_caller("");
+            return Ok(Some(Signed { caller, region: cloud.config.region.clone(), auth: None, signing_key: None }));
+        }
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(sig_error(e)),
+    };
+    let region = auth.credential.region.clone();
+    if lenient {
+        let caller = crate::compat::lenient_caller(&cloud.read_state(), &auth.credential.access_key_id, now);
+        return Ok(Some(Signed { caller, region, auth: Some(auth), signing_key: None }));
+    }
+    let resolved = {
+        let state = cloud.read_state();
+        identity::resolve(&state, &auth.credential.access_key_id, auth.security_token.as_deref(), now)
+    };
+    let (caller, secret) = resolved.map_err(auth_error)?;
+    crate::keycache::verify(rp, &auth, &secret, now, opts).map_err(sig_error)?;
+    // Only S3 (streaming uploads) verifies chunk signatures with the derived key.
+    let signing_key = opts.allow_unsigned_payload.then(|| crate::keycache::signing_key(&auth, &secret));
+    Ok(Some(Signed { caller, region, auth: Some(auth), signing_key }))
 }
 
 /// What SigV4 covers of a received request, given the hex SHA-256 of its body.

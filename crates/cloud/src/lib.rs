@@ -95,6 +95,8 @@ pub struct Cloud {
     pub(crate) commit_order: std::sync::Mutex<()>,
     /// Wraps every KMS key's material at rest (`DATA_DIR/root-key` or `EDGEWARD_ROOT_KEY`).
     pub kms_root: kms::RootKey,
+    /// S3 object bytes (`DATA_DIR/s3`), encrypted blob files.
+    pub s3_blobs: s3::blob::BlobStore,
 }
 
 impl Cloud {
@@ -112,6 +114,14 @@ impl Cloud {
             .map_err(|e| CloudError(format!("cannot open the store in {}: {e}", config.data_dir.display())))?;
         let state = State::load(&store).map_err(|e| CloudError(e.to_string()))?;
         let kms_root = kms::RootKey::load_or_create(&config.data_dir).map_err(CloudError)?;
+        let s3_blobs = s3::blob::BlobStore::open(&config.data_dir.join("s3"))
+            .map_err(|e| CloudError(format!("cannot open the object store in {}: {e}", config.data_dir.display())))?;
+        // Blobs of writes that crashed before their record committed.
+        match s3_blobs.collect_garbage(&state.s3.referenced_blobs()) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} object files no record refers to"),
+            Err(e) => return Err(CloudError(format!("cannot clean the object store: {e}"))),
+        }
         let cloud = Arc::new(Cloud {
             config,
             store,
@@ -119,6 +129,7 @@ impl Cloud {
             compat: compat::CompatState::default(),
             commit_order: std::sync::Mutex::new(()),
             kms_root,
+            s3_blobs,
         });
         cloud.ensure_accounts().await?;
         Ok(cloud)
@@ -177,6 +188,8 @@ impl Cloud {
             self.store.submit(batch)
         };
         pending.map_err(|e| CloudError(e.to_string()))?.wait().await.map_err(|e| CloudError(e.to_string()))?;
+        // Every object is gone with its record; its file goes too.
+        let _ = self.s3_blobs.collect_garbage(&self.read_state().s3.referenced_blobs());
         write_root_credentials(&self.config.data_dir, &self.root_credentials())
     }
 

@@ -231,6 +231,8 @@ pub struct State {
     pub secrets: crate::secrets::SecretsState,
     /// SQS queues and messages (records under `sqs/`).
     pub sqs: crate::sqs::SqsState,
+    /// S3 buckets, object versions and uploads (records under `s3/`; bytes in blob files).
+    pub s3: crate::s3::S3State,
     /// Last use of long-term access keys, by key id.
     pub key_use: HashMap<String, KeyUse>,
 }
@@ -294,6 +296,7 @@ impl State {
                 (Some("kms"), _, _) => st.kms.load_record(&k, &v).map_err(|e| bad(&k, e))?,
                 (Some("secret"), _, _) => st.secrets.load_record(&k, &v).map_err(|e| bad(&k, e))?,
                 (Some("sqs"), _, _) => st.sqs.load_record(&k, &v).map_err(|e| bad(&k, e))?,
+                (Some("s3"), _, _) => st.s3.load_record(&k, &v).map_err(|e| bad(&k, e))?,
                 (Some("iam"), Some(account), Some(kind)) => {
                     let iam = st.iam.entry(account.to_string()).or_default();
                     match kind {

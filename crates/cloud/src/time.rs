@@ -17,6 +17,37 @@ pub fn iso8601(secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
 }
 
+/// `2026-11-27T14:44:12.123Z` from milliseconds (S3's XML timestamps).
+pub fn iso8601_millis(ms: i64) -> String {
+    let (y, m, d, hh, mm, ss) = civil(ms.div_euclid(1000));
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:03}Z", ms.rem_euclid(1000))
+}
+
+const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// `Fri, 27 Nov 2026 14:44:12 GMT` (RFC 7231 HTTP-date: Last-Modified, Expires).
+pub fn http_date(secs: i64) -> String {
+    let (y, m, d, hh, mm, ss) = civil(secs);
+    let weekday = WEEKDAYS[secs.div_euclid(86_400).rem_euclid(7) as usize];
+    format!("{weekday}, {d:02} {} {y:04} {hh:02}:{mm:02}:{ss:02} GMT", MONTHS[(m - 1) as usize])
+}
+
+/// Parses an HTTP-date (`Fri, 27 Nov 2026 14:44:12 GMT`) or an ISO 8601 time.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let rest = t.split_once(", ").map_or(t, |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    if let [d, mon, y, hms, "GMT" | "UTC"] = f.as_slice() {
+        let m = MONTHS.iter().position(|x| x.eq_ignore_ascii_case(mon))? as i64 + 1;
+        let (d, y): (i64, i64) = (d.parse().ok()?, y.parse().ok()?);
+        let hms: Vec<i64> = hms.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+        let [h, mi, s] = hms.as_slice() else { return None };
+        return Some(days_from_civil(y, m, d) * 86_400 + h * 3600 + mi * 60 + s);
+    }
+    parse_iso8601(t)
+}
+
 /// `20261127T144412Z` (SigV4).
 pub fn amz_date(secs: i64) -> String {
     let (y, m, d, hh, mm, ss) = civil(secs);
@@ -75,5 +106,8 @@ mod tests {
         assert_eq!(amz_date(1_440_938_160), "20150830T123600Z");
         assert_eq!(parse_iso8601("2015-08-30T12:36:00Z"), Some(1_440_938_160));
         assert_eq!(parse_iso8601("2015-08-30T12:36:00.123Z"), Some(1_440_938_160));
+        assert_eq!(http_date(1_440_938_160), "Sun, 30 Aug 2015 12:36:00 GMT");
+        assert_eq!(parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT"), Some(1_440_938_160));
+        assert_eq!(iso8601_millis(1_440_938_160_123), "2015-08-30T12:36:00.123Z");
     }
 }

@@ -1,0 +1,943 @@
+//! Object operations: PutObject (streamed into an encrypted blob), GetObject/HeadObject
+//! (ranges, conditions, part numbers), DeleteObject(s) with versioning and delete markers,
+//! CopyObject, object tags and attributes.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use edgeward_policy::ContextValue;
+use md5::{Digest, Md5};
+
+use super::blob::BlobStore;
+use super::checksum::{self, ChecksumAlgorithm, Checksummer};
+use super::model::{Bucket, Checksum, Piece, Version, Versioning, STORED_HEADERS};
+use super::payload::Payload;
+use super::request::{iam_action, S3Request};
+use super::wire::{self, document};
+use super::{authorize, bucket, bucket_mut, sse, step, Reply, ReplyBody};
+use crate::call::Call;
+use crate::error::AwsError;
+use crate::state::{State, Tag};
+
+/// Largest single PUT S3 accepts (5 GiB).
+pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
+
+/// What streaming a body into a blob produced.
+#[derive(Debug)]
+pub struct Received {
+    pub piece: Piece,
+    pub md5: [u8; 16],
+    /// The checksum computed with the algorithm asked for, raw.
+    pub checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
+}
+
+/// Streams a request body into a new blob encrypted under `key`, hashing it on the way
+/// (MD5 for the ETag, and `algorithm` if a checksum is wanted). The writing and hashing run
+/// on a blocking thread fed through a small channel, so memory stays bounded.
+pub async fn receive(
+    blobs: &BlobStore,
+    payload: &mut Payload,
+    key: [u8; 32],
+    nonce_prefix: u32,
+    algorithm: Option<ChecksumAlgorithm>,
+    max: u64,
+) -> Result<Received, AwsError> {
+    let mut writer = blobs.create(&key, nonce_prefix).map_err(storage_error)?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let worker = tokio::task::spawn_blocking(move || -> std::io::Result<Received> {
+        let mut md5 = Md5::new();
+        let mut sum: Option<Checksummer> = algorithm.map(ChecksumAlgorithm::hasher);
+        while let Some(chunk) = rx.blocking_recv() {
+            md5.update(&chunk);
+            if let Some(s) = &mut sum {
+                s.update(&chunk);
+            }
+            writer.write(&chunk)?;
+        }
+        let piece = writer.finish()?;
+        Ok(Received { piece, md5: md5.finalize().into(), checksum: algorithm.zip(sum.map(Checksummer::finish)) })
+    });
+    let mut total = 0u64;
+    let fed: Result<(), AwsError> = async {
+        while let Some(chunk) = payload.next().await? {
+            total += chunk.len() as u64;
+            if total > max {
+                return Err(AwsError::client("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size").with("MaxSizeAllowed", max.to_string()));
+            }
+            if tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    drop(tx);
+    let written = worker.await.map_err(|_| AwsError::internal("the blob writer stopped"))?;
+    match (fed, written) {
+        (Err(e), Ok(r)) => {
+            // The body was refused: its blob must not stay.
+            blobs.remove([r.piece.blob]);
+            Err(e)
+        }
+        (Err(e), Err(_)) => Err(e),
+        (Ok(()), Err(e)) => Err(storage_error(e)),
+        (Ok(()), Ok(r)) => Ok(r),
+    }
+}
+
+fn storage_error(e: std::io::Error) -> AwsError {
+    tracing::error!("object storage failed: {e}");
+    AwsError::new(500, "InternalError", "We encountered an internal error. Please try again.")
+}
+
+/// The checksum a request carries or announces: the algorithm, and the value when given in
+/// a header (a trailer brings it at the end of the body).
+pub fn requested_checksum(req: &S3Request) -> Result<(Option<ChecksumAlgorithm>, Option<String>), AwsError> {
+    let mut found = None;
+    for alg in ChecksumAlgorithm::ALL {
+        if let Some(v) = req.header(alg.header()) {
+            if found.is_some() {
+                return Err(AwsError::client("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."));
+            }
+            found = Some((alg, v.to_string()));
+        }
+    }
+    if let Some((alg, v)) = found {
+        return Ok((Some(alg), Some(v)));
+    }
+    if let Some(trailer) = req.header("x-amz-trailer") {
+        let alg = ChecksumAlgorithm::ALL.into_iter().find(|a| trailer.trim().eq_ignore_ascii_case(a.header()));
+        return match alg {
+            Some(a) => Ok((Some(a), None)),
+            None => Err(AwsError::client("InvalidRequest", format!("The value specified in the x-amz-trailer header is not supported"))),
+        };
+    }
+    match req.header("x-amz-sdk-checksum-algorithm").or_else(|| req.header("x-amz-checksum-algorithm")) {
+        Some(name) => match ChecksumAlgorithm::parse(name) {
+            Some(a) => Ok((Some(a), None)),
+            None => Err(AwsError::client("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")),
+        },
+        None => Ok((None, None)),
+    }
+}
+
+/// Checks what the client declared about the bytes (Content-MD5, a checksum header or
+/// trailer) against what was received.
+pub fn verify_digests(req: &S3Request, payload: &Payload, got: &Received, declared_checksum: Option<&str>) -> Result<(), AwsError> {
+    if let Some(md5) = req.header("content-md5") {
+        let want = crate::protocol::base64::decode(md5.trim()).filter(|d| d.len() == 16).ok_or_else(|| {
+            AwsError::client("InvalidDigest", "The Content-MD5 you specified was invalid.").with("Content-MD5", md5)
+        })?;
+        if want != got.md5 {
+            return Err(AwsError::client("BadDigest", "The Content-MD5 you specified did not match what we received.")
+                .with("ExpectedDigest", crate::ids::hex(&want))
+                .with("CalculatedDigest", crate::protocol::base64::encode(&got.md5)));
+        }
+    }
+    if let Some((alg, raw)) = &got.checksum {
+        let from_trailer = payload.trailers().iter().find(|(k, _)| k.eq_ignore_ascii_case(alg.header())).map(|(_, v)| v.as_str());
+        if let Some(want) = declared_checksum.or(from_trailer) {
+            if want.trim() != checksum::to_base64(raw) {
+                return Err(AwsError::client("BadDigest", format!("The {} you specified did not match the calculated checksum.", alg.name())));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Headers stored with an object (Content-Type, …) and its `x-amz-meta-*` metadata.
+pub fn stored_headers(req: &S3Request) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>), AwsError> {
+    let mut headers = BTreeMap::new();
+    for name in STORED_HEADERS {
+        if let Some(v) = req.header(name) {
+            headers.insert(name.to_string(), v.to_string());
+        }
+    }
+    if let Some(v) = req.header("x-amz-website-redirect-location") {
+        headers.insert("x-amz-website-redirect-location".into(), v.to_string());
+    }
+    let mut metadata = BTreeMap::new();
+    let mut size = 0;
+    for (name, value) in &req.headers {
+        if let Some(m) = name.as_str().strip_prefix("x-amz-meta-") {
+            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            size += m.len() + v.len();
+            metadata.insert(m.to_string(), v);
+        }
+    }
+    if size > 2048 {
+        return Err(AwsError::client("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.").with("MaxSizeAllowed", "2048"));
+    }
+    Ok((headers, metadata))
+}
+
+/// A new version id: 32 URL-safe characters.
+pub fn new_version_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+    crate::ids::random_bytes::<32>().iter().map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect()
+}
+
+/// Makes `v` the current version of its key, as the bucket's versioning says: a new
+/// version (Enabled), or replacing the `null` version (Unversioned, Suspended), whose blobs
+/// are removed once this step is durable. Stages the records. Returns the version id.
+pub fn publish(call: &mut Call<'_>, st: &mut State, mut v: Version) -> Result<String, AwsError> {
+    v.seq = st.s3.take_seq();
+    let b = bucket_mut(st, &v.bucket)?;
+    let versions = b.objects.entry(v.key.clone()).or_default();
+    let mut doomed = Vec::new();
+    if b.rec.versioning == Versioning::Enabled {
+        v.version_id = new_version_id();
+    } else {
+        v.version_id = "null".into();
+        versions.retain(|old| {
+            if old.version_id == "null" {
+                doomed.push(old.clone());
+                false
+            } else {
+                true
+            }
+        });
+    }
+    let id = v.version_id.clone();
+    call.batch.put(v.store_key(), serde_json::to_vec(&v).unwrap_or_default());
+    versions.push(v);
+    for old in doomed {
+        call.batch.delete(old.store_key());
+        st.s3.doomed.extend(old.pieces.into_iter().map(|p| p.blob));
+    }
+    Ok(id)
+}
+
+/// S3 condition keys of a write: tags requested on the object.
+fn write_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
+    let mut ctx: Vec<(String, ContextValue)> =
+        tags.iter().map(|t| (format!("s3:RequestObjectTag/{}", t.key), ContextValue::Single(t.value.clone()))).collect();
+    if !tags.is_empty() {
+        ctx.push(("s3:RequestObjectTagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
+    }
+    ctx
+}
+
+pub async fn put_object(call: &mut Call<'_>, req: &S3Request, mut payload: Payload) -> Result<Reply, AwsError> {
+    let (algorithm, declared) = match requested_checksum(req) {
+        Ok(c) => c,
+        Err(e) => return step(call, true, |_, _| Err(e)).await,
+    };
+    let prepared = step(call, false, |call, st| {
+        let (headers, metadata) = stored_headers(req)?;
+        let tags = match req.header("x-amz-tagging") {
+            Some(t) => wire::parse_tagging_header(t)?,
+            None => Vec::new(),
+        };
+        if req.header("content-length").and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n > MAX_PUT) {
+            return Err(AwsError::client("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size").with("MaxSizeAllowed", MAX_PUT.to_string()));
+        }
+        let b = bucket(st, req.bucket())?;
+        authorize(call, st, b, Some(req.key()), "s3:PutObject", req, write_context(&tags))?;
+        let rec = b.rec.clone();
+        let (enc, key) = sse::new_key(call, st, req, &rec, req.key())?;
+        Ok((enc, key, headers, metadata, tags))
+    })
+    .await?;
+    let (enc, data_key, headers, metadata, tags) = prepared;
+    let blobs = call.cloud.s3_blobs.clone();
+    let got = match receive(&blobs, &mut payload, data_key, 0, algorithm, MAX_PUT).await {
+        Ok(r) => r,
+        Err(e) => return step(call, true, |_, _| Err(e)).await,
+    };
+    if let Err(e) = verify_digests(req, &payload, &got, declared.as_deref()) {
+        blobs.remove([got.piece.blob.clone()]);
+        return step(call, true, |_, _| Err(e)).await;
+    }
+    let owner = call.caller.account.clone();
+    let piece_blob = got.piece.blob.clone();
+    let result = step(call, true, |call, st| {
+        let checksum = got.checksum.as_ref().map(|(alg, raw)| Checksum { algorithm: *alg, value: checksum::to_base64(raw), kind: "FULL_OBJECT".into() });
+        let v = Version {
+            bucket: req.bucket().to_string(),
+            key: req.key().to_string(),
+            version_id: String::new(),
+            seq: 0,
+            delete_marker: false,
+            last_modified: crate::time::now_millis(),
+            owner,
+            etag: crate::ids::hex(&got.md5),
+            size: got.piece.size,
+            headers,
+            metadata,
+            tags,
+            storage_class: req.header("x-amz-storage-class").map(str::to_string).filter(|s| s != "STANDARD"),
+            encryption: Some(enc.clone()),
+            pieces: vec![got.piece.clone()],
+            checksum: checksum.clone(),
+            parts: None,
+        };
+        let etag = v.quoted_etag();
+        let versioned = bucket(st, req.bucket())?.rec.versioning != Versioning::Unversioned;
+        let id = publish(call, st, v)?;
+        let mut reply = Reply::ok().header("etag", etag);
+        if versioned {
+            reply = reply.header("x-amz-version-id", id);
+        }
+        for (k, val) in sse::headers(Some(&enc)) {
+            reply = reply.header(&k, val);
+        }
+        if let Some(c) = checksum {
+            reply = reply.header(c.algorithm.header(), c.value).header("x-amz-checksum-type", "FULL_OBJECT");
+        }
+        Ok(reply)
+    })
+    .await;
+    if result.is_err() {
+        blobs.remove([piece_blob]);
+    }
+    result
+}
+
+/// The version a read names: `versionId`, else the current one. Errors as S3 gives them.
+fn find_version<'b>(b: &'b Bucket, req: &S3Request) -> Result<&'b Version, AwsError> {
+    let key = req.key();
+    match req.q("versionId") {
+        Some(id) => {
+            let v = b.version(key, id).ok_or_else(|| {
+                if id != "null" && !valid_version_id(id) {
+                    AwsError::client("InvalidArgument", "Invalid version id specified").with("ArgumentName", "versionId").with("ArgumentValue", id)
+                } else {
+                    AwsError::new(404, "NoSuchVersion", "The specified version does not exist.").with("Key", key).with("VersionId", id)
+                }
+            })?;
+            if v.delete_marker {
+                return Err(AwsError::new(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+                    .with("Method", req.method.as_str())
+                    .with("ResourceType", "DeleteMarker"));
+            }
+            Ok(v)
+        }
+        None => match b.objects.get(key).and_then(|v| v.last()) {
+            Some(v) if !v.delete_marker => Ok(v),
+            _ => Err(no_such_key(key)),
+        },
+    }
+}
+
+pub fn valid_version_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+}
+
+pub fn no_such_key(key: &str) -> AwsError {
+    AwsError::new(404, "NoSuchKey", "The specified key does not exist.").with("Key", key)
+}
+
+/// Headers for a delete marker hit by a read (S3 sends them with the 404/405).
+fn delete_marker_headers(b: &Bucket, req: &S3Request) -> Vec<(String, String)> {
+    let current = match req.q("versionId") {
+        Some(id) => b.version(req.key(), id),
+        None => b.objects.get(req.key()).and_then(|v| v.last()),
+    };
+    match current {
+        Some(v) if v.delete_marker => vec![("x-amz-delete-marker".into(), "true".into()), ("x-amz-version-id".into(), v.version_id.clone())],
+        _ => Vec::new(),
+    }
+}
+
+/// A requested byte range: `bytes=a-b`, `bytes=a-`, `bytes=-n`. None: serve it all (S3
+/// ignores malformed or multiple ranges); Err: not satisfiable.
+fn parse_range(header: &str, size: u64) -> Result<Option<(u64, u64)>, AwsError> {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else { return Ok(None) };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.split_once('-') else { return Ok(None) };
+    let unsatisfiable = || {
+        AwsError::new(416, "InvalidRange", "The requested range is not satisfiable").with("RangeRequested", header.to_string()).with("ActualObjectSize", size.to_string())
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let range = match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(start), Ok(end)) if start <= end => {
+            if start >= size {
+                return Err(unsatisfiable());
+            }
+            (start, end.min(size - 1))
+        }
+        (Ok(_), Ok(_)) => return Ok(None),
+        (Ok(start), Err(_)) if b.is_empty() => {
+            if start >= size {
+                return Err(unsatisfiable());
+            }
+            (start, size - 1)
+        }
+        (Err(_), Ok(n)) if a.is_empty() => {
+            if n == 0 || size == 0 {
+                return Err(unsatisfiable());
+            }
+            (size - n.min(size), size - 1)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(range))
+}
+
+/// Conditional request headers (RFC 7232 as S3 applies them). Err: 304 or 412.
+fn check_conditions(req: &S3Request, etag: &str, modified_secs: i64) -> Result<(), AwsError> {
+    let matches = |list: &str| list.split(',').map(str::trim).any(|t| t == "*" || t.trim_matches('"') == etag);
+    let if_match = req.header("if-match");
+    let if_none = req.header("if-none-match");
+    let since = |h: &str| req.header(h).and_then(crate::time::parse_http_date);
+    let failed = || AwsError::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    let not_modified = || AwsError::new(304, "NotModified", "Not Modified");
+    match if_match {
+        Some(list) if !matches(list) => return Err(failed()),
+        Some(_) => {}
+        None => {
+            if since("if-unmodified-since").is_some_and(|t| modified_secs > t) {
+                return Err(failed());
+            }
+        }
+    }
+    match if_none {
+        Some(list) if matches(list) => return Err(not_modified()),
+        Some(_) => {}
+        None => {
+            if since("if-modified-since").is_some_and(|t| modified_secs <= t) {
+                return Err(not_modified());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Headers describing a version (both GET and HEAD).
+fn object_headers(v: &Version, versioned: bool, checksum_mode: bool) -> Vec<(String, String)> {
+    let mut h: Vec<(String, String)> = Vec::new();
+    h.push(("etag".into(), v.quoted_etag()));
+    h.push(("last-modified".into(), crate::time::http_date(v.last_modified / 1000)));
+    h.push(("accept-ranges".into(), "bytes".into()));
+    if !v.headers.contains_key("content-type") {
+        h.push(("content-type".into(), "binary/octet-stream".into()));
+    }
+    for (k, val) in &v.headers {
+        h.push((k.clone(), val.clone()));
+    }
+    for (k, val) in &v.metadata {
+        h.push((format!("x-amz-meta-{k}"), val.clone()));
+    }
+    if versioned {
+        h.push(("x-amz-version-id".into(), v.version_id.clone()));
+    }
+    if let Some(sc) = &v.storage_class {
+        h.push(("x-amz-storage-class".into(), sc.clone()));
+    }
+    if !v.tags.is_empty() {
+        h.push(("x-amz-tagging-count".into(), v.tags.len().to_string()));
+    }
+    if checksum_mode {
+        if let Some(c) = &v.checksum {
+            h.push((c.algorithm.header().to_string(), c.value.clone()));
+            h.push(("x-amz-checksum-type".into(), c.kind.clone()));
+        }
+    }
+    h.extend(sse::headers(v.encryption.as_ref()));
+    h
+}
+
+/// Whether the caller could list the bucket (S3 then says 404 for a missing key, else 403).
+fn may_list(call: &Call<'_>, st: &State, b: &Bucket) -> bool {
+    if !call.enforce {
+        return true;
+    }
+    let mut access = crate::authz::Access::new("s3:ListBucket", b.arn(), &b.rec.owner);
+    access.resource_policy = b.rec.policy.as_ref().and_then(|p| p.policy().cloned());
+    crate::authz::authorize(st, &call.caller, &call.facts(), &access).is_ok()
+}
+
+pub fn get_object(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<Reply, AwsError> {
+    let b = bucket(st, req.bucket())?;
+    let versioned_read = req.q("versionId").is_some();
+    authorize(call, st, b, Some(req.key()), iam_action(req.op, versioned_read), req, Vec::new())?;
+    let v = match find_version(b, req) {
+        Ok(v) => v.clone(),
+        Err(e) if e.code == "NoSuchKey" && !may_list(call, st, b) => {
+            return Err(AwsError::new(403, "AccessDenied", "Access Denied"));
+        }
+        Err(e) => {
+            let headers = delete_marker_headers(b, req);
+            if !headers.is_empty() {
+                call.trail.response_elements = Some(serde_json::json!({"deleteMarker": true}));
+            }
+            return Err(with_headers(e, headers));
+        }
+    };
+    let versioned = b.rec.versioning != Versioning::Unversioned;
+    check_conditions(req, &v.etag, v.last_modified / 1000)?;
+    let checksum_mode = req.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    let mut headers = object_headers(&v, versioned, checksum_mode);
+    // response-* query parameters override the stored headers (signed requests only).
+    for (param, header) in [
+        ("response-content-type", "content-type"),
+        ("response-content-language", "content-language"),
+        ("response-expires", "expires"),
+        ("response-cache-control", "cache-control"),
+        ("response-content-disposition", "content-disposition"),
+        ("response-content-encoding", "content-encoding"),
+    ] {
+        if let Some(value) = req.q(param) {
+            headers.retain(|(k, _)| k != header);
+            headers.push((header.to_string(), value.to_string()));
+        }
+    }
+    let (mut start, mut end) = (0u64, v.size);
+    let mut status = 200;
+    if let Some(n) = req.q("partNumber") {
+        let n: u32 = n.parse().ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| {
+            AwsError::client("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive").with("ArgumentName", "partNumber")
+        })?;
+        match &v.parts {
+            Some(parts) => {
+                let idx = (n as usize).checked_sub(1).filter(|i| *i < parts.len()).ok_or_else(|| {
+                    AwsError::new(416, "InvalidPartNumber", "The requested partnumber is not satisfiable").with("PartNumberRequested", n.to_string())
+                })?;
+                start = parts[..idx].iter().map(|p| p.size).sum();
+                end = start + parts[idx].size;
+                headers.push(("x-amz-mp-parts-count".into(), parts.len().to_string()));
+                status = 206;
+            }
+            None if n == 1 => {}
+            None => return Err(AwsError::new(416, "InvalidPartNumber", "The requested partnumber is not satisfiable").with("PartNumberRequested", n.to_string())),
+        }
+        if status == 206 {
+            headers.push(("content-range".into(), format!("bytes {}-{}/{}", start, end.saturating_sub(1), v.size)));
+        }
+    } else if let Some(range) = req.header("range") {
+        if let Some((a, b_end)) = parse_range(range, v.size)? {
+            start = a;
+            end = b_end + 1;
+            status = 206;
+            headers.push(("content-range".into(), format!("bytes {a}-{b_end}/{}", v.size)));
+        }
+    }
+    if status == 206 {
+        // A checksum describes the whole object: a range carries none.
+        headers.retain(|(k, _)| !k.starts_with("x-amz-checksum-"));
+    }
+    headers.push(("content-length".into(), (end - start).to_string()));
+    if req.op == "HeadObject" {
+        return Ok(Reply { status, headers, body: ReplyBody::Empty });
+    }
+    let data_key = match &v.encryption {
+        Some(enc) => sse::open_key(call, st, enc, &v.bucket, &v.key)?,
+        None => return Err(AwsError::internal("an object without its encryption record")),
+    };
+    Ok(Reply { status, headers, body: ReplyBody::Object { key: data_key, pieces: v.pieces.clone(), start, end } })
+}
+
+/// An error that carries response headers (delete markers): S3 sends them with the error.
+fn with_headers(e: AwsError, headers: Vec<(String, String)>) -> AwsError {
+    headers.into_iter().fold(e, |e, (k, v)| if k == "x-amz-delete-marker" { e.with("DeleteMarker", v) } else { e })
+}
+
+/// Removes a key's version (with `version_id`) or writes a delete marker, as the bucket's
+/// versioning says. Returns (version id touched, whether it is/was a delete marker).
+pub fn delete_version(call: &mut Call<'_>, st: &mut State, bucket_name: &str, key: &str, version_id: Option<&str>) -> Result<(Option<String>, bool), AwsError> {
+    let seq = st.s3.take_seq();
+    let owner = call.caller.account.clone();
+    let b = bucket_mut(st, bucket_name)?;
+    let versioning = b.rec.versioning;
+    let mut doomed: Vec<Version> = Vec::new();
+    let result = match version_id {
+        Some(id) => {
+            if id != "null" && !valid_version_id(id) {
+                return Err(AwsError::client("InvalidArgument", "Invalid version id specified").with("ArgumentName", "versionId").with("ArgumentValue", id));
+            }
+            let Some(versions) = b.objects.get_mut(key) else { return Ok((Some(id.to_string()), false)) };
+            let Some(pos) = versions.iter().position(|v| v.version_id == id) else { return Ok((Some(id.to_string()), false)) };
+            let v = versions.remove(pos);
+            let marker = v.delete_marker;
+            if versions.is_empty() {
+                b.objects.remove(key);
+            }
+            doomed.push(v);
+            (Some(id.to_string()), marker)
+        }
+        None if versioning == Versioning::Unversioned => {
+            if let Some(versions) = b.objects.remove(key) {
+                doomed.extend(versions);
+            }
+            (None, false)
+        }
+        None => {
+            let versions = b.objects.entry(key.to_string()).or_default();
+            let marker_id = if versioning == Versioning::Enabled { new_version_id() } else { "null".to_string() };
+            if versioning == Versioning::Suspended {
+                versions.retain(|v| {
+                    if v.version_id == "null" {
+                        doomed.push(v.clone());
+                        false
+                    } else {
+                        true
+                    }
+                });
+            }
+            let marker = Version {
+                bucket: bucket_name.to_string(),
+                key: key.to_string(),
+                version_id: marker_id.clone(),
+                seq,
+                delete_marker: true,
+                last_modified: crate::time::now_millis(),
+                owner,
+                etag: String::new(),
+                size: 0,
+                headers: BTreeMap::new(),
+                metadata: BTreeMap::new(),
+                tags: Vec::new(),
+                storage_class: None,
+                encryption: None,
+                pieces: Vec::new(),
+                checksum: None,
+                parts: None,
+            };
+            call.batch.put(marker.store_key(), serde_json::to_vec(&marker).unwrap_or_default());
+            versions.push(marker);
+            (Some(marker_id), true)
+        }
+    };
+    for v in doomed {
+        call.batch.delete(v.store_key());
+        st.s3.doomed.extend(v.pieces.into_iter().map(|p| p.blob));
+    }
+    Ok(result)
+}
+
+pub fn delete_object(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<Reply, AwsError> {
+    let b = bucket(st, req.bucket())?;
+    authorize(call, st, b, Some(req.key()), iam_action(req.op, req.q("versionId").is_some()), req, Vec::new())?;
+    let (id, marker) = delete_version(call, st, req.bucket(), req.key(), req.q("versionId"))?;
+    let mut reply = Reply::ok().status(204);
+    if marker {
+        reply = reply.header("x-amz-delete-marker", "true");
+    }
+    if let Some(id) = id {
+        reply = reply.header("x-amz-version-id", id);
+    }
+    Ok(reply)
+}
+
+pub fn delete_objects(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8]) -> Result<Reply, AwsError> {
+    let root = wire::parse_xml(body)?;
+    let quiet = root.child_text("Quiet").is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
+    let targets: Vec<(String, Option<String>)> = root
+        .children_named("Object")
+        .map(|o| (o.child_text("Key").unwrap_or("").to_string(), o.child_text("VersionId").map(str::to_string)))
+        .collect();
+    if targets.is_empty() || targets.len() > 1000 {
+        return Err(crate::protocol::xml_in::malformed());
+    }
+    bucket(st, req.bucket())?;
+    let mut deleted = Vec::new();
+    let mut errors = Vec::new();
+    for (key, version) in targets {
+        let b = bucket(st, req.bucket())?;
+        let action = iam_action("DeleteObject", version.is_some());
+        if let Err(e) = authorize(call, st, b, Some(&key), action, req, Vec::new()) {
+            errors.push((key, version, e));
+            continue;
+        }
+        match delete_version(call, st, req.bucket(), &key, version.as_deref()) {
+            Ok((id, marker)) => deleted.push((key, version, id, marker)),
+            Err(e) => errors.push((key, version, e)),
+        }
+    }
+    Ok(Reply::xml(document("DeleteResult", |x| {
+        if !quiet {
+            for (key, version, id, marker) in &deleted {
+                x.open("Deleted").elem("Key", key);
+                x.opt("VersionId", version.as_deref());
+                if *marker {
+                    x.elem("DeleteMarker", "true");
+                    if version.is_none() {
+                        x.opt("DeleteMarkerVersionId", id.as_deref());
+                    }
+                }
+                x.close("Deleted");
+            }
+        }
+        for (key, version, e) in &errors {
+            x.open("Error").elem("Key", key);
+            x.opt("VersionId", version.as_deref());
+            x.elem("Code", &e.code).elem("Message", &e.message).close("Error");
+        }
+    })))
+}
+
+pub fn tagging(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8]) -> Result<Reply, AwsError> {
+    let b = bucket(st, req.bucket())?;
+    let versioned_req = req.q("versionId").is_some();
+    let existing_tags: Vec<(String, ContextValue)> = find_version(b, req)
+        .map(|v| v.tags.iter().map(|t| (format!("s3:ExistingObjectTag/{}", t.key), ContextValue::Single(t.value.clone()))).collect())
+        .unwrap_or_default();
+    let new_tags = if req.op == "PutObjectTagging" { Some(wire::parse_tagging(body)?) } else { None };
+    let mut ctx = existing_tags;
+    if let Some(t) = &new_tags {
+        if t.len() > 10 {
+            return Err(AwsError::client("BadRequest", "Object tags cannot be greater than 10"));
+        }
+        ctx.extend(write_context(t));
+    }
+    authorize(call, st, b, Some(req.key()), iam_action(req.op, versioned_req), req, ctx)?;
+    let v = find_version(b, req)?.clone();
+    let versioned = b.rec.versioning != Versioning::Unversioned;
+    let version_header = |r: Reply| if versioned { r.header("x-amz-version-id", v.version_id.clone()) } else { r };
+    if req.op == "GetObjectTagging" {
+        return Ok(version_header(Reply::xml(wire::tagging_document(&v.tags, |_| {}))));
+    }
+    let tags = new_tags.unwrap_or_default();
+    let b = bucket_mut(st, req.bucket())?;
+    if let Some(stored) = b.objects.get_mut(req.key()).and_then(|vs| vs.iter_mut().find(|x| x.seq == v.seq)) {
+        stored.tags = tags;
+        call.batch.put(stored.store_key(), serde_json::to_vec(&*stored).unwrap_or_default());
+    }
+    let status = if req.op == "DeleteObjectTagging" { 204 } else { 200 };
+    Ok(version_header(Reply::ok().status(status)))
+}
+
+pub fn get_object_attributes(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<Reply, AwsError> {
+    let b = bucket(st, req.bucket())?;
+    authorize(call, st, b, Some(req.key()), iam_action(req.op, req.q("versionId").is_some()), req, Vec::new())?;
+    let v = find_version(b, req)?.clone();
+    let wanted: Vec<String> = req.header("x-amz-object-attributes").unwrap_or("").split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    if wanted.is_empty() {
+        return Err(AwsError::client("InvalidArgument", "Invalid attribute name specified.").with("ArgumentName", "x-amz-object-attributes"));
+    }
+    let want = |n: &str| wanted.iter().any(|w| w == n);
+    let versioned = b.rec.versioning != Versioning::Unversioned;
+    let body = document("GetObjectAttributesResponse", |x| {
+        if want("ETag") {
+            x.elem("ETag", &v.etag);
+        }
+        if want("Checksum") {
+            if let Some(c) = &v.checksum {
+                x.open("Checksum").elem(&format!("Checksum{}", c.algorithm.name()), &c.value).elem("ChecksumType", &c.kind).close("Checksum");
+            }
+        }
+        if want("ObjectParts") {
+            if let Some(parts) = &v.parts {
+                x.open("ObjectParts").elem("TotalPartsCount", &parts.len().to_string()).close("ObjectParts");
+            }
+        }
+        if want("StorageClass") {
+            x.elem("StorageClass", v.storage_class.as_deref().unwrap_or("STANDARD"));
+        }
+        if want("ObjectSize") {
+            x.elem("ObjectSize", &v.size.to_string());
+        }
+    });
+    let mut reply = Reply::xml(body).header("last-modified", crate::time::http_date(v.last_modified / 1000));
+    if versioned {
+        reply = reply.header("x-amz-version-id", v.version_id.clone());
+    }
+    Ok(reply)
+}
+
+/// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
+pub fn parse_copy_source(value: &str) -> Result<(String, String, Option<String>), AwsError> {
+    let invalid = || AwsError::client("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey").with("ArgumentName", "x-amz-copy-source");
+    let (path, version) = match value.split_once("?versionId=") {
+        Some((p, v)) => (p, Some(v.to_string())),
+        None => (value, None),
+    };
+    let path = percent_encoding::percent_decode_str(path).decode_utf8().map_err(|_| invalid())?;
+    let path = path.strip_prefix('/').unwrap_or(&path);
+    let (bucket, key) = path.split_once('/').ok_or_else(invalid)?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid());
+    }
+    Ok((bucket.to_string(), key.to_string(), version))
+}
+
+/// The source of a copy, authorized (`s3:GetObject[Version]`), its `x-amz-copy-source-if-*`
+/// conditions checked, and its data key opened (through KMS as the caller when SSE-KMS).
+pub fn copy_source(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<(Version, [u8; 32]), AwsError> {
+    let (src_bucket, src_key, src_version) = parse_copy_source(req.header("x-amz-copy-source").unwrap_or(""))?;
+    let b = bucket(st, &src_bucket)?;
+    let src_req = S3Request {
+        key: Some(src_key.clone()),
+        bucket: Some(src_bucket.clone()),
+        query: src_version.iter().map(|v| ("versionId".to_string(), v.clone())).collect(),
+        ..req.clone()
+    };
+    authorize(call, st, b, Some(&src_key), iam_action("GetObject", src_version.is_some()), req, Vec::new())?;
+    let v = find_version(b, &src_req)?.clone();
+    let failed = || AwsError::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    let since = |h: &str| req.header(h).and_then(crate::time::parse_http_date);
+    let modified = v.last_modified / 1000;
+    if let Some(m) = req.header("x-amz-copy-source-if-match") {
+        if !m.split(',').any(|t| t.trim().trim_matches('"') == v.etag) {
+            return Err(failed());
+        }
+    } else if since("x-amz-copy-source-if-unmodified-since").is_some_and(|t| modified > t) {
+        return Err(failed());
+    }
+    if let Some(m) = req.header("x-amz-copy-source-if-none-match") {
+        if m.split(',').any(|t| t.trim().trim_matches('"') == v.etag) {
+            return Err(failed());
+        }
+    } else if since("x-amz-copy-source-if-modified-since").is_some_and(|t| modified <= t) {
+        return Err(failed());
+    }
+    let enc = v.encryption.clone().ok_or_else(|| AwsError::internal("an object without its encryption record"))?;
+    let key = sse::open_key(call, st, &enc, &v.bucket, &v.key)?;
+    Ok((v, key))
+}
+
+/// Re-encrypts `[start, end)` of a source object into a new blob (blocking thread),
+/// computing MD5 and, if asked, a checksum.
+pub async fn copy_bytes(
+    blobs: &BlobStore,
+    src_key: [u8; 32],
+    src_pieces: Vec<Piece>,
+    range: (u64, u64),
+    dst_key: [u8; 32],
+    nonce_prefix: u32,
+    algorithm: Option<ChecksumAlgorithm>,
+) -> Result<Received, AwsError> {
+    let blobs = blobs.clone();
+    tokio::task::spawn_blocking(move || -> std::io::Result<Received> {
+        let mut writer = blobs.create(&dst_key, nonce_prefix)?;
+        let mut md5 = Md5::new();
+        let mut sum = algorithm.map(ChecksumAlgorithm::hasher);
+        blobs.read_range(&src_key, &src_pieces, range.0, range.1, |chunk| {
+            md5.update(&chunk);
+            if let Some(s) = &mut sum {
+                s.update(&chunk);
+            }
+            writer.write(&chunk)
+        })?;
+        let piece = writer.finish()?;
+        Ok(Received { piece, md5: md5.finalize().into(), checksum: algorithm.zip(sum.map(Checksummer::finish)) })
+    })
+    .await
+    .map_err(|_| AwsError::internal("the copy stopped"))?
+    .map_err(storage_error)
+}
+
+pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, AwsError> {
+    let prepared = step(call, false, |call, st| {
+        let (src, src_key) = copy_source(call, st, req)?;
+        let replace_meta = match req.header("x-amz-metadata-directive") {
+            None | Some("COPY") => false,
+            Some("REPLACE") => true,
+            Some(_) => return Err(AwsError::client("InvalidArgument", "Unknown metadata directive.").with("ArgumentName", "x-amz-metadata-directive")),
+        };
+        let replace_tags = match req.header("x-amz-tagging-directive") {
+            None | Some("COPY") => false,
+            Some("REPLACE") => true,
+            Some(_) => return Err(AwsError::client("InvalidArgument", "Unknown tagging directive.").with("ArgumentName", "x-amz-tagging-directive")),
+        };
+        let same = src.bucket == req.bucket() && src.key == req.key() && req.q("versionId").is_none();
+        let changes_encryption = req.header("x-amz-server-side-encryption").is_some() || req.header("x-amz-storage-class").is_some();
+        if same && !replace_meta && !changes_encryption && req.header("x-amz-website-redirect-location").is_none() {
+            return Err(AwsError::client(
+                "InvalidRequest",
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+            ));
+        }
+        let (headers, metadata) = if replace_meta { stored_headers(req)? } else { (src.headers.clone(), src.metadata.clone()) };
+        let tags = if replace_tags { req.header("x-amz-tagging").map(wire::parse_tagging_header).transpose()?.unwrap_or_default() } else { src.tags.clone() };
+        let b = bucket(st, req.bucket())?;
+        authorize(call, st, b, Some(req.key()), "s3:PutObject", req, write_context(&tags))?;
+        let rec = b.rec.clone();
+        let (enc, dst_key) = sse::new_key(call, st, req, &rec, req.key())?;
+        Ok((src, src_key, enc, dst_key, headers, metadata, tags))
+    })
+    .await?;
+    let (src, src_key, enc, dst_key, headers, metadata, tags) = prepared;
+    let algorithm = match req.header("x-amz-checksum-algorithm").map(ChecksumAlgorithm::parse) {
+        Some(Some(a)) => Some(a),
+        Some(None) => return step(call, true, |_, _| Err(AwsError::client("InvalidRequest", "Checksum algorithm provided is unsupported."))).await,
+        None => src.checksum.as_ref().map(|c| c.algorithm),
+    };
+    let blobs = call.cloud.s3_blobs.clone();
+    let got = match copy_bytes(&blobs, src_key, src.pieces.clone(), (0, src.size), dst_key, 0, algorithm).await {
+        Ok(g) => g,
+        Err(e) => return step(call, true, |_, _| Err(e)).await,
+    };
+    let blob = got.piece.blob.clone();
+    let owner = call.caller.account.clone();
+    let result = step(call, true, |call, st| {
+        let checksum = got.checksum.as_ref().map(|(alg, raw)| Checksum { algorithm: *alg, value: checksum::to_base64(raw), kind: "FULL_OBJECT".into() });
+        let storage_class = match req.header("x-amz-storage-class") {
+            Some(s) => Some(s.to_string()).filter(|s| s != "STANDARD"),
+            None => src.storage_class.clone(),
+        };
+        let v = Version {
+            bucket: req.bucket().to_string(),
+            key: req.key().to_string(),
+            version_id: String::new(),
+            seq: 0,
+            delete_marker: false,
+            last_modified: crate::time::now_millis(),
+            owner,
+            etag: crate::ids::hex(&got.md5),
+            size: got.piece.size,
+            headers,
+            metadata,
+            tags,
+            storage_class,
+            encryption: Some(enc.clone()),
+            pieces: vec![got.piece.clone()],
+            checksum: checksum.clone(),
+            parts: None,
+        };
+        let (etag, modified) = (v.quoted_etag(), v.last_modified);
+        let versioned = bucket(st, req.bucket())?.rec.versioning != Versioning::Unversioned;
+        let id = publish(call, st, v)?;
+        let body = document("CopyObjectResult", |x| {
+            x.elem("ETag", &etag).elem("LastModified", &crate::time::iso8601_millis(modified));
+            if let Some(c) = &checksum {
+                x.elem(&format!("Checksum{}", c.algorithm.name()), &c.value);
+            }
+        });
+        let mut reply = Reply::xml(body);
+        if versioned {
+            reply = reply.header("x-amz-version-id", id);
+        }
+        if src.version_id != "null" {
+            reply = reply.header("x-amz-copy-source-version-id", src.version_id.clone());
+        }
+        for (k, val) in sse::headers(Some(&enc)) {
+            reply = reply.header(&k, val);
+        }
+        Ok(reply)
+    })
+    .await;
+    if result.is_err() {
+        blobs.remove([blob]);
+    }
+    result
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_as_s3_reads_them() {
+        assert_eq!(parse_range("bytes=0-9", 100).unwrap(), Some((0, 9)));
+        assert_eq!(parse_range("bytes=90-200", 100).unwrap(), Some((90, 99)));
+        assert_eq!(parse_range("bytes=95-", 100).unwrap(), Some((95, 99)));
+        assert_eq!(parse_range("bytes=-10", 100).unwrap(), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-200", 100).unwrap(), Some((0, 99)));
+        assert_eq!(parse_range("bytes=0-1,5-6", 100).unwrap(), None);
+        assert_eq!(parse_range("items=0-1", 100).unwrap(), None);
+        assert_eq!(parse_range("bytes=100-", 100).unwrap_err().status, 416);
+        assert_eq!(parse_range("bytes=0-0", 0).unwrap_err().status, 416);
+    }
+
+    #[test]
+    fn copy_sources() {
+        assert_eq!(parse_copy_source("/b/k%20x").unwrap(), ("b".into(), "k x".into(), None));
+        assert_eq!(parse_copy_source("b/a/b?versionId=v1").unwrap(), ("b".into(), "a/b".into(), Some("v1".into())));
+        assert!(parse_copy_source("b").is_err());
+    }
+}
