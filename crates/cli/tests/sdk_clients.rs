@@ -13,11 +13,13 @@ struct Clients {
     kms: aws_sdk_kms::Client,
     secrets: aws_sdk_secretsmanager::Client,
     sqs: aws_sdk_sqs::Client,
+    s3: aws_sdk_s3::Client,
 }
 
 /// One SDK client: every service crate has its own `Config`, built the same way.
+/// Extra settings follow as `setting(value)`.
 macro_rules! sdk_client {
-    ($sdk:ident, $endpoint:expr, $creds:expr, $http:expr) => {
+    ($sdk:ident, $endpoint:expr, $creds:expr, $http:expr $(, $setting:ident($value:expr))*) => {
         $sdk::Client::from_conf(
             $sdk::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
@@ -25,6 +27,7 @@ macro_rules! sdk_client {
                 .endpoint_url($endpoint)
                 .credentials_provider($creds.clone())
                 .http_client($http.clone())
+                $(.$setting($value))*
                 .build(),
         )
     };
@@ -39,6 +42,8 @@ fn clients(endpoint: &str, key: &str, secret: &str, token: Option<String>) -> Cl
         kms: sdk_client!(aws_sdk_kms, endpoint, creds, http),
         secrets: sdk_client!(aws_sdk_secretsmanager, endpoint, creds, http),
         sqs: sdk_client!(aws_sdk_sqs, endpoint, creds, http),
+        // Path-style: the endpoint is an IP address, with no DNS for `<bucket>.127.0.0.1`.
+        s3: sdk_client!(aws_sdk_s3, endpoint, creds, http, force_path_style(true)),
     }
 }
 

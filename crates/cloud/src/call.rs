@@ -21,6 +21,8 @@ pub struct TrailDraft {
     /// The account that owns the resource, when it is not the caller's.
     pub resource_account: Option<String>,
     pub read_only: bool,
+    /// A data event (S3 object operations) rather than a management event.
+    pub data_event: bool,
 }
 
 pub struct Call<'a> {

@@ -75,14 +75,14 @@ fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, share
         awsRegion: &call.region,
         errorCode: outcome.as_ref().err().map(|e| e.code.as_ref()),
         errorMessage: outcome.as_ref().err().map(|e| e.message.as_str()),
-        eventCategory: "Management",
+        eventCategory: if call.trail.data_event { "Data" } else { "Management" },
         eventID: event_id,
         eventName: &call.operation,
         eventSource: format!("{}.amazonaws.com", call.service),
         eventTime: crate::time::iso8601(call.now),
         eventType: "AwsApiCall",
         eventVersion: "1.09",
-        managementEvent: true,
+        managementEvent: !call.trail.data_event,
         readOnly: call.trail.read_only,
         recipientAccountId: &c.account,
         requestID: &call.request_id,
@@ -91,7 +91,12 @@ fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, share
             .trail
             .resources
             .iter()
-            .map(|(arn, ty)| Resource { ARN: arn, accountId: arn_account(arn).unwrap_or(&c.account), r#type: ty })
+            .map(|(arn, ty)| Resource {
+                ARN: arn,
+                // S3 ARNs name no account: the resource owner's.
+                accountId: arn_account(arn).filter(|a| !a.is_empty()).or(call.trail.resource_account.as_deref()).unwrap_or(&c.account),
+                r#type: ty,
+            })
             .collect(),
         responseElements: &response_elements,
         sharedEventID: shared.map(|(_, id, _)| id),
@@ -382,7 +387,7 @@ mod tests {
                 now: 1_790_000_123,
                 caller,
                 batch: Default::default(),
-                trail: TrailDraft { request_parameters, response_elements, resources, resource_account: resource_account.clone(), read_only },
+                trail: TrailDraft { request_parameters, response_elements, resources, resource_account: resource_account.clone(), read_only, data_event: false },
                 enforce: true,
             };
             let other = resource_account.filter(|a| *a != call.caller.account);

@@ -158,6 +158,8 @@ async fn serve(
         enforce: !lenient,
     };
     call.trail.read_only = matches!(req.method, Method::GET | Method::HEAD);
+    // Object-level operations are CloudTrail data events.
+    call.trail.data_event = req.key.is_some() || req.op == "DeleteObjects" || req.op == "ListObjects" || req.op == "ListObjectsV2" || req.op == "ListObjectVersions";
     run(&mut call, &req, payload).await.map_err(|e| (e, resource))
 }
 

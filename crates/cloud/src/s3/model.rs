@@ -261,6 +261,11 @@ pub struct Upload {
     pub checksum_type: Option<String>,
     #[serde(default)]
     pub parts: BTreeMap<u32, Part>,
+    /// The nonce prefix the next blob written under this upload's key gets: every part
+    /// upload (also a retried part number) takes a fresh one, so no two blobs sharing the
+    /// data key share a nonce.
+    #[serde(default)]
+    pub next_nonce: u32,
 }
 
 impl Upload {

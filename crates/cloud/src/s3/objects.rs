@@ -109,7 +109,7 @@ pub fn requested_checksum(req: &S3Request) -> Result<(Option<ChecksumAlgorithm>,
         let alg = ChecksumAlgorithm::ALL.into_iter().find(|a| trailer.trim().eq_ignore_ascii_case(a.header()));
         return match alg {
             Some(a) => Ok((Some(a), None)),
-            None => Err(AwsError::client("InvalidRequest", format!("The value specified in the x-amz-trailer header is not supported"))),
+            None => Err(AwsError::client("InvalidRequest", "The value specified in the x-amz-trailer header is not supported")),
         };
     }
     match req.header("x-amz-sdk-checksum-algorithm").or_else(|| req.header("x-amz-checksum-algorithm")) {
@@ -145,8 +145,11 @@ pub fn verify_digests(req: &S3Request, payload: &Payload, got: &Received, declar
     Ok(())
 }
 
+/// Names to values: stored headers, or `x-amz-meta-*` metadata.
+pub type Fields = BTreeMap<String, String>;
+
 /// Headers stored with an object (Content-Type, …) and its `x-amz-meta-*` metadata.
-pub fn stored_headers(req: &S3Request) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>), AwsError> {
+pub fn stored_headers(req: &S3Request) -> Result<(Fields, Fields), AwsError> {
     let mut headers = BTreeMap::new();
     for name in STORED_HEADERS {
         if let Some(v) = req.header(name) {

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::chunked::{ChunkedDecoder, ChunkedMode};
 use super::request::S3Request;
 use crate::error::AwsError;
-use crate::sigv4::{self, Auth};
+use crate::sigv4::Auth;
 
 pub struct Payload {
     body: Incoming,
@@ -44,22 +44,10 @@ impl Payload {
                 payload.declared_sha256 = Some(v.to_ascii_lowercase());
                 payload.sha256 = Some(Sha256::new());
             }
-            Some(v @ (sigv4::STREAMING_SIGNED_PAYLOAD | sigv4::STREAMING_SIGNED_PAYLOAD_TRAILER)) => {
-                let (Some(auth), Some(key)) = (auth, signing_key) else {
-                    // Compat mode without verification: decode, but no key to check chunks with.
-                    payload.decoder = Some(ChunkedDecoder::new(ChunkedMode::Unsigned));
-                    return Ok(payload);
-                };
-                payload.decoder = Some(ChunkedDecoder::new(ChunkedMode::Signed {
-                    signing_key: key,
-                    amz_date: auth.amz_date.clone(),
-                    scope: auth.credential.scope(),
-                    seed_signature: auth.signature.clone(),
-                    trailer: v == sigv4::STREAMING_SIGNED_PAYLOAD_TRAILER,
-                }));
-            }
-            Some(sigv4::STREAMING_UNSIGNED_PAYLOAD_TRAILER) => payload.decoder = Some(ChunkedDecoder::new(ChunkedMode::Unsigned)),
-            _ => {}
+            // aws-chunked: chunk signatures are checked with the request's signing key
+            // (compat mode without verification decodes them unchecked).
+            Some(v) => payload.decoder = ChunkedMode::from_content_sha256(v, auth.zip(signing_key.as_ref())).map(ChunkedDecoder::new),
+            None => {}
         }
         if payload.decoder.is_some() && payload.decoded_length.is_none() {
             return Err(AwsError::new(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
