@@ -50,10 +50,20 @@ NOT_RUN = ("skipped", "xfailed")
 # Reason prefixes in expected-failures.txt. Tests in the first two groups do not count
 # against the in-scope score; `gap:` tests do.
 OUT_OF_SCOPE = ("out-of-scope", "moto-specific")
-# Tests that never finish against an AWS-faithful server, deselected (not run, not counted):
-# moto's tests.test_awslambda.utilities.get_role_name loops until CreateRole accepts the trust
-# policy "some policy", which AWS (and edgeward) reject with MalformedPolicyDocument.
-DESELECT = ["tests/test_secretsmanager/test_secretsmanager.py::test_cancel_rotate_secret"]
+# Tests deselected (not run, not counted), because their outcome against an AWS-faithful
+# server is not a fact about the server:
+DESELECT = [
+    # Never finishes: moto's tests.test_awslambda.utilities.get_role_name loops until CreateRole
+    # accepts the trust policy "some policy", which AWS (and edgeward) reject with
+    # MalformedPolicyDocument.
+    "tests/test_secretsmanager/test_secretsmanager.py::test_cancel_rotate_secret",
+    # Coin flips: ListBuckets of two random uuid names expects them in creation order, but S3
+    # lists buckets in name order; and re.match("[-a-z0-9]+") on a version id only looks at
+    # its first character, which in S3's (and edgeward's) ids may be upper case.
+    "tests/test_s3/test_s3.py::test_list_buckets",
+    "tests/test_s3/test_s3.py::test_list_buckets_with_max_buckets",
+    "tests/test_s3/test_s3_multipart.py::test_multipart_version",
+]
 
 
 def log(msg):
@@ -115,6 +125,9 @@ def edgeward_binary(args):
 
 def port_free():
     with socket.socket() as s:
+        # SO_REUSEADDR as the server sets it: connections of a previous run in TIME_WAIT do not
+        # make the port busy, a listening socket (another server) still does.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", 5000))
             return True

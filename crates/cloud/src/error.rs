@@ -13,11 +13,13 @@ pub struct AwsError {
     /// Extra elements of the error body some services add (S3: `Resource`, `BucketName`,
     /// `StringToSign`, `Key`, …), in order.
     pub details: Vec<(&'static str, String)>,
+    /// Response headers that go with the error (S3: `x-amz-delete-marker` on a 404).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl AwsError {
     pub fn new(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> AwsError {
-        AwsError { status, code: code.into(), message: message.into(), sender_fault: status < 500, details: Vec::new() }
+        AwsError { status, code: code.into(), message: message.into(), sender_fault: status < 500, details: Vec::new(), headers: Vec::new() }
     }
 
     /// A 400 with the given code.
@@ -28,6 +30,12 @@ impl AwsError {
     /// The same error with one more body element.
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> AwsError {
         self.details.push((name, value.into()));
+        self
+    }
+
+    /// The same error with a response header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> AwsError {
+        self.headers.push((name, value.into()));
         self
     }
 

@@ -8,8 +8,9 @@
 //! partial object.
 //!
 //! Segment `i` of a blob with nonce prefix `p` uses the nonce `p (4 bytes) ‖ i (8 bytes)`:
-//! unique because every object has its own data key and the parts of one multipart upload
-//! (which share the upload's key) have distinct prefixes (their part numbers).
+//! unique because every object has its own data key and every blob written under a
+//! multipart upload's shared key takes the next value of the upload's persisted counter
+//! (a part uploaded twice gets two prefixes).
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
@@ -250,7 +251,11 @@ mod tests {
         assert_eq!(store.read_all(&key, &pieces).unwrap(), data);
         for (s, e) in [(0, 1), (SEGMENT - 1, SEGMENT + 7), (SEGMENT + 4, 2 * SEGMENT + 9), (data.len() - 3, data.len())] {
             let mut got = Vec::new();
-            store.read_range(&key, &pieces, s as u64, e as u64, |b| Ok(got.extend_from_slice(&b))).unwrap();
+            store.read_range(&key, &pieces, s as u64, e as u64, |b| {
+                got.extend_from_slice(&b);
+                Ok(())
+            })
+            .unwrap();
             assert_eq!(got, &data[s..e], "range {s}..{e}");
         }
         // At rest the bytes are not the plaintext.

@@ -236,6 +236,15 @@ fn check_policy_resources(text: &str, bucket: &str) -> Result<(), AwsError> {
             Some(serde_json::Value::Array(a)) => a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect(),
             _ => Vec::new(),
         };
+        let actions = match s.get("Action").or_else(|| s.get("NotAction")) {
+            Some(serde_json::Value::String(a)) => vec![a.clone()],
+            Some(serde_json::Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        };
+        // A bucket policy speaks only of S3 actions.
+        if actions.iter().any(|a| a != "*" && !a.to_ascii_lowercase().starts_with("s3:")) {
+            return Err(malformed_policy("Policy has invalid action"));
+        }
         for r in resources {
             let ok = r == prefix || r.starts_with(&format!("{prefix}/")) || r == "*" || r.starts_with("arn:aws:s3:::*");
             if !ok {

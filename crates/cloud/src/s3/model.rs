@@ -145,7 +145,8 @@ pub struct Encryption {
 pub struct Piece {
     pub blob: String,
     pub size: u64,
-    /// Distinguishes the nonces of blobs sharing a data key (the part number; 0 for a PUT).
+    /// Distinguishes the nonces of blobs sharing a data key (0 for a PUT; for a multipart
+    /// part, the upload's counter at the time it was written).
     pub nonce_prefix: u32,
 }
 

@@ -142,7 +142,7 @@ const STORAGE_CLASSES: [&str; 12] = [
 ];
 
 /// `x-amz-storage-class` (None: STANDARD).
-fn storage_class(req: &S3Request) -> Result<Option<String>, AwsError> {
+pub fn storage_class(req: &S3Request) -> Result<Option<String>, AwsError> {
     match req.header("x-amz-storage-class") {
         None => Ok(None),
         Some(s) if STORAGE_CLASSES.contains(&s) => Ok(Some(s.to_string()).filter(|s| s != "STANDARD")),
@@ -204,11 +204,17 @@ fn part_algorithm(u: &Upload, declared: Option<ChecksumAlgorithm>) -> Result<Opt
 /// Takes the next nonce prefix of an upload and stages the upload's record.
 fn take_nonce(call: &mut Call<'_>, st: &mut State, bucket_name: &str, upload_id: &str) -> Result<u32, AwsError> {
     let u = bucket_mut(st, bucket_name)?.uploads.get_mut(upload_id).ok_or_else(|| no_such_upload(upload_id))?;
+    let nonce = next_nonce(u)?;
+    call.batch.put(u.store_key(), serde_json::to_vec(&*u).unwrap_or_default());
+    Ok(nonce)
+}
+
+/// Advances an upload's nonce counter (prefixes start at 1; 0 is a PUT's).
+fn next_nonce(u: &mut Upload) -> Result<u32, AwsError> {
     let nonce = u.next_nonce.max(1);
     u.next_nonce = nonce
         .checked_add(1)
         .ok_or_else(|| AwsError::client("InvalidRequest", "This upload has taken as many part uploads as it can; start a new upload."))?;
-    call.batch.put(u.store_key(), serde_json::to_vec(&*u).unwrap_or_default());
     Ok(nonce)
 }
 
@@ -1196,6 +1202,21 @@ mod tests {
         let q = UploadQuery { max: 0, ..Default::default() };
         let p = page_uploads(&all, &q);
         assert!(p.uploads.is_empty() && !p.truncated);
+    }
+
+    #[test]
+    fn every_blob_of_an_upload_gets_its_own_nonce_prefix_across_reloads() {
+        let mut u = upload(None, None);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..5 {
+            assert!(seen.insert(next_nonce(&mut u).unwrap()));
+        }
+        // The counter is part of the record: a reloaded upload continues after it.
+        let mut reloaded: Upload = serde_json::from_slice(&serde_json::to_vec(&u).unwrap()).unwrap();
+        assert!(seen.insert(next_nonce(&mut reloaded).unwrap()));
+        assert!(!seen.contains(&0));
+        reloaded.next_nonce = u32::MAX;
+        assert_eq!(next_nonce(&mut reloaded).unwrap_err().code, "InvalidRequest");
     }
 
     #[test]

@@ -235,14 +235,16 @@ pub async fn put_object(call: &mut Call<'_>, req: &S3Request, mut payload: Paylo
         if req.header("content-length").and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n > MAX_PUT) {
             return Err(AwsError::client("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size").with("MaxSizeAllowed", MAX_PUT.to_string()));
         }
+        let storage_class = super::multipart::storage_class(req)?;
         let b = bucket(st, req.bucket())?;
         authorize(call, st, b, Some(req.key()), "s3:PutObject", req, write_context(&tags))?;
+        check_write_conditions(b, req)?;
         let rec = b.rec.clone();
         let (enc, key) = sse::new_key(call, st, req, &rec, req.key())?;
-        Ok((enc, key, headers, metadata, tags))
+        Ok((enc, key, headers, metadata, tags, storage_class))
     })
     .await?;
-    let (enc, data_key, headers, metadata, tags) = prepared;
+    let (enc, data_key, headers, metadata, tags, storage_class) = prepared;
     let blobs = call.cloud.s3_blobs.clone();
     let got = match receive(&blobs, &mut payload, data_key, 0, algorithm, MAX_PUT).await {
         Ok(r) => r,
@@ -269,14 +271,17 @@ pub async fn put_object(call: &mut Call<'_>, req: &S3Request, mut payload: Paylo
             headers,
             metadata,
             tags,
-            storage_class: req.header("x-amz-storage-class").map(str::to_string).filter(|s| s != "STANDARD"),
+            storage_class,
             encryption: Some(enc.clone()),
             pieces: vec![got.piece.clone()],
             checksum: checksum.clone(),
             parts: None,
         };
         let etag = v.quoted_etag();
-        let versioned = bucket(st, req.bucket())?.rec.versioning != Versioning::Unversioned;
+        let b = bucket(st, req.bucket())?;
+        // Conditional writes are decided at publication: a racing writer may have won.
+        check_write_conditions(b, req)?;
+        let versioned = b.rec.versioning != Versioning::Unversioned;
         let id = publish(call, st, v)?;
         let mut reply = Reply::ok().header("etag", etag);
         if versioned {
@@ -295,6 +300,27 @@ pub async fn put_object(call: &mut Call<'_>, req: &S3Request, mut payload: Paylo
         blobs.remove([piece_blob]);
     }
     result
+}
+
+/// Conditional writes (`If-None-Match: *`, `If-Match: <etag>`) against the current object.
+pub fn check_write_conditions(b: &Bucket, req: &S3Request) -> Result<(), AwsError> {
+    let current = b.current(req.key());
+    let failed = || AwsError::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold").with("Condition", "If-Match");
+    if let Some(v) = req.header("if-none-match") {
+        if v.trim() != "*" {
+            return Err(AwsError::new(501, "NotImplemented", "A header you provided implies functionality that is not implemented").with("Header", "If-None-Match"));
+        }
+        if current.is_some() {
+            return Err(AwsError::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold").with("Condition", "If-None-Match"));
+        }
+    }
+    if let Some(want) = req.header("if-match") {
+        let Some(cur) = current else { return Err(no_such_key(req.key())) };
+        if want.trim().trim_matches('"') != cur.etag && want.trim() != "*" {
+            return Err(failed());
+        }
+    }
+    Ok(())
 }
 
 /// The version a read names: `versionId`, else the current one. Errors as S3 gives them.
@@ -332,13 +358,13 @@ pub fn no_such_key(key: &str) -> AwsError {
 }
 
 /// Headers for a delete marker hit by a read (S3 sends them with the 404/405).
-fn delete_marker_headers(b: &Bucket, req: &S3Request) -> Vec<(String, String)> {
+fn delete_marker_headers(b: &Bucket, req: &S3Request) -> Vec<(&'static str, String)> {
     let current = match req.q("versionId") {
         Some(id) => b.version(req.key(), id),
         None => b.objects.get(req.key()).and_then(|v| v.last()),
     };
     match current {
-        Some(v) if v.delete_marker => vec![("x-amz-delete-marker".into(), "true".into()), ("x-amz-version-id".into(), v.version_id.clone())],
+        Some(v) if v.delete_marker => vec![("x-amz-delete-marker", "true".into()), ("x-amz-version-id", v.version_id.clone())],
         _ => Vec::new(),
     }
 }
@@ -534,8 +560,8 @@ pub fn get_object(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Resul
 }
 
 /// An error that carries response headers (delete markers): S3 sends them with the error.
-fn with_headers(e: AwsError, headers: Vec<(String, String)>) -> AwsError {
-    headers.into_iter().fold(e, |e, (k, v)| if k == "x-amz-delete-marker" { e.with("DeleteMarker", v) } else { e })
+fn with_headers(e: AwsError, headers: Vec<(&'static str, String)>) -> AwsError {
+    headers.into_iter().fold(e, |e, (k, v)| e.header(k, v))
 }
 
 /// Removes a key's version (with `version_id`) or writes a delete marker, as the bucket's
@@ -869,7 +895,7 @@ pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, 
     let result = step(call, true, |call, st| {
         let checksum = got.checksum.as_ref().map(|(alg, raw)| Checksum { algorithm: *alg, value: checksum::to_base64(raw), kind: "FULL_OBJECT".into() });
         let storage_class = match req.header("x-amz-storage-class") {
-            Some(s) => Some(s.to_string()).filter(|s| s != "STANDARD"),
+            Some(_) => super::multipart::storage_class(req)?,
             None => src.storage_class.clone(),
         };
         let v = Version {

@@ -33,7 +33,8 @@ pub fn error_reply(err: &AwsError, resource: Option<&str>, request_id: &str) -> 
         }
     }
     x.elem("RequestId", request_id).elem("HostId", request_id).close("Error");
-    let mut reply = Reply { status: err.status, headers: Vec::new(), body: ReplyBody::Xml(x.finish()) };
+    let headers = err.headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let mut reply = Reply { status: err.status, headers, body: ReplyBody::Xml(x.finish()) };
     if err.code == "MethodNotAllowed" {
         reply.headers.push(("allow".into(), "GET, PUT, HEAD, DELETE, POST".into()));
     }
