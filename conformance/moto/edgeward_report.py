@@ -1,11 +1,27 @@
 """pytest plugin for conformance/moto/run.py: writes one JSON line per test with its
 outcome (passed, failed, skipped, xfailed, xpassed) and, for failures, the last line of
-the error, to the file named by EDGEWARD_MOTO_REPORT. Loaded with `-p edgeward_report`."""
+the error, to the file named by EDGEWARD_MOTO_REPORT. Loaded with `-p edgeward_report`.
+
+It also deselects the tests named in EDGEWARD_MOTO_DESELECT (one id per line: a test and all
+its parameters), exactly: pytest's own --deselect matches prefixes, so deselecting
+test_list_buckets would also drop test_list_buckets_with_bucket_region."""
 
 import json
 import os
 
 _results = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    ids = {i.strip() for i in os.environ.get("EDGEWARD_MOTO_DESELECT", "").splitlines() if i.strip()}
+    if not ids:
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.nodeid.split("[", 1)[0] in ids else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _short(report):

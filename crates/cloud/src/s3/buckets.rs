@@ -77,6 +77,8 @@ pub fn create_bucket(call: &mut Call<'_>, st: &mut State, req: &S3Request, body:
         root.child_text("LocationConstraint").map(str::to_string).filter(|s| !s.is_empty())
     };
     let signing_region = call.region.clone();
+    // us-east-1 is the global endpoint: it creates buckets in any region. A regional
+    // endpoint creates only its own region's, and an empty constraint means us-east-1.
     let region = match constraint.as_deref() {
         None if signing_region == "us-east-1" => "us-east-1".to_string(),
         None => {
@@ -85,10 +87,10 @@ pub fn create_bucket(call: &mut Call<'_>, st: &mut State, req: &S3Request, body:
                 "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
             ))
         }
-        Some("us-east-1") => {
+        Some("us-east-1") if signing_region == "us-east-1" => {
             return Err(AwsError::client("InvalidLocationConstraint", "The specified location-constraint is not valid").with("LocationConstraint", "us-east-1"))
         }
-        Some(c) if c != signing_region => {
+        Some(c) if c != signing_region && signing_region != "us-east-1" => {
             return Err(AwsError::client(
                 "IllegalLocationConstraintException",
                 format!("The {c} location constraint is incompatible for the region specific endpoint this request was sent to."),

@@ -530,7 +530,8 @@ pub fn get_object(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Resul
                 headers.push(("x-amz-mp-parts-count".into(), parts.len().to_string()));
                 status = 206;
             }
-            None if n == 1 => {}
+            // A single-part object is its own part 1.
+            None if n == 1 => status = 206,
             None => return Err(AwsError::new(416, "InvalidPartNumber", "The requested partnumber is not satisfiable").with("PartNumberRequested", n.to_string())),
         }
         if status == 206 {
