@@ -4,7 +4,6 @@ s3:PutObject/GetObject on results/* and s3:ListBucket only with an s3:prefix con
 accounts both the bucket policy and the role's identity policy must allow: each is shown
 missing (denied) and present (allowed), keys outside the prefix are denied, and both
 accounts' trails hold the calls with the vendor session's full identity."""
-import json
 
 from edgeward_env import CUSTOMER, VENDOR, client
 from s3_util import Sections, code_status, err, events, policy, s3

@@ -134,7 +134,10 @@ pub fn create_bucket(call: &mut Call<'_>, st: &mut State, req: &S3Request, body:
 pub fn head_bucket(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<Reply, AwsError> {
     allow(call, st, req)?;
     let b = bucket(st, req.bucket())?;
-    Ok(Reply::ok().header("x-amz-bucket-region", b.rec.region.clone()).header("x-amz-access-point-alias", "false"))
+    Ok(Reply::ok()
+        .header("x-amz-bucket-region", b.rec.region.clone())
+        .header("x-amz-access-point-alias", "false")
+        .header("content-type", "application/xml"))
 }
 
 pub fn delete_bucket(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<Reply, AwsError> {
@@ -180,7 +183,10 @@ pub fn policy(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8])
         }
         "GetBucketPolicyStatus" => {
             let b = bucket(st, &name)?;
-            let public = b.rec.policy.as_ref().is_some_and(|p| is_public_policy(&p.text));
+            let p = b.rec.policy.as_ref().ok_or_else(|| {
+                AwsError::new(404, "NoSuchBucketPolicy", "The bucket policy does not exist").with("BucketName", name.clone())
+            })?;
+            let public = is_public_policy(&p.text);
             Ok(Reply::xml(document("PolicyStatus", |x| {
                 x.elem("IsPublic", wire::bool_text(public));
             })))
@@ -366,7 +372,8 @@ pub fn tagging(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8]
                 return Err(AwsError::client("InvalidTag", "Bucket tag count cannot be greater than 50"));
             }
             let b = bucket_mut(st, &name)?;
-            b.rec.tags = Some(tags);
+            // An empty tag set removes the tags.
+            b.rec.tags = (!tags.is_empty()).then_some(tags);
             let b = b.clone();
             save(call, &b);
             Ok(Reply::ok().status(204))

@@ -142,6 +142,11 @@ async fn serve(
         // Anonymous access needs a public policy; edgeward serves signed requests only.
         .ok_or_else(|| (AwsError::new(403, "AccessDenied", "Access Denied"), resource.clone()))?;
 
+    let mut req = req;
+    if signed.auth.as_ref().is_some_and(|a| a.location == sigv4::Location::Query) {
+        presigned_headers(&mut req);
+    }
+    refuse_unsupported(&req).map_err(|e| (e, resource.clone()))?;
     let payload = Payload::new(body, &req, signed.auth.as_ref(), signed.signing_key).map_err(|e| (e, resource.clone()))?;
     let mut call = Call {
         cloud,
@@ -161,6 +166,54 @@ async fn serve(
     // Object-level operations are CloudTrail data events.
     call.trail.data_event = req.key.is_some() || req.op == "DeleteObjects" || req.op == "ListObjects" || req.op == "ListObjectsV2" || req.op == "ListObjectVersions";
     run(&mut call, &req, payload).await.map_err(|e| (e, resource))
+}
+
+/// Headers asking for features a bucket here does not have are refused as S3 refuses them,
+/// never silently ignored: buckets enforce bucket-owner ownership (ACLs disabled, S3's
+/// default since April 2023) and have no Object Lock configuration.
+fn refuse_unsupported(req: &S3Request) -> Result<(), AwsError> {
+    let acl = req.header("x-amz-acl");
+    let grants = req.headers.keys().any(|k| k.as_str().starts_with("x-amz-grant-"));
+    match req.op {
+        "CreateBucket" => {
+            if req.header("x-amz-bucket-object-lock-enabled").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+                return Err(AwsError::new(501, "NotImplemented", "edgeward does not implement Object Lock"));
+            }
+            if acl.is_some_and(|a| a != "private" && a != "bucket-owner-full-control") || grants {
+                return Err(AwsError::client(
+                    "InvalidBucketAclWithObjectOwnership",
+                    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+                ));
+            }
+        }
+        "PutObject" | "CopyObject" | "CreateMultipartUpload" => {
+            if acl.is_some_and(|a| a != "private" && a != "bucket-owner-full-control") || grants {
+                return Err(AwsError::client("AccessControlListNotSupported", "The bucket does not allow ACLs"));
+            }
+            let lock = ["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"];
+            if lock.iter().any(|h| req.headers.contains_key(*h)) {
+                return Err(AwsError::client("InvalidRequest", "Bucket is missing Object Lock Configuration"));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A presigned URL carries the `x-amz-*` headers it was made with (`x-amz-meta-…`,
+/// `x-amz-server-side-encryption`, …) as query parameters; S3 applies them as headers.
+fn presigned_headers(req: &mut S3Request) {
+    const AUTH: [&str; 7] =
+        ["x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders", "x-amz-signature", "x-amz-security-token"];
+    for (name, value) in &req.query {
+        let lower = name.to_ascii_lowercase();
+        if !lower.starts_with("x-amz-") || AUTH.contains(&lower.as_str()) || req.headers.contains_key(lower.as_str()) {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(lower.as_bytes()), HeaderValue::from_str(value)) {
+            req.headers.insert(n, v);
+        }
+    }
 }
 
 /// The trail's `requestParameters` for an S3 call: bucket, key and the query.

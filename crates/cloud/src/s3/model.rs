@@ -211,6 +211,9 @@ pub struct Version {
     /// Set for objects completed from a multipart upload.
     #[serde(default)]
     pub parts: Option<Vec<PartInfo>>,
+    /// The multipart upload that made it (a repeated Complete answers with this version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<String>,
 }
 
 impl Version {

@@ -65,7 +65,7 @@ fn invalid_part_order(upload_id: &str) -> AwsError {
 }
 
 fn entity_too_small(part: &Part) -> AwsError {
-    AwsError::client("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")
+    AwsError::client("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.")
         .with("ProposedSize", part.piece.size.to_string())
         .with("MinSizeAllowed", MIN_PART_SIZE.to_string())
         .with("PartNumber", part.number.to_string())
@@ -637,6 +637,20 @@ fn url_encode(text: &str) -> String {
 pub fn complete(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8]) -> Result<Reply, AwsError> {
     let b = bucket(st, req.bucket())?;
     authorize(call, st, b, Some(req.key()), "s3:PutObject", req, Vec::new())?;
+    // Completing an upload again answers as the first completion did.
+    if let Some(done) = completed_by(b, req) {
+        let body = document("CompleteMultipartUploadResult", |x| {
+            x.elem("Location", &location(req)).elem("Bucket", req.bucket()).elem("Key", req.key()).elem("ETag", &done.quoted_etag());
+            if let Some(c) = &done.checksum {
+                x.elem(c.algorithm.xml_element(), &c.value).elem("ChecksumType", &c.kind);
+            }
+        });
+        let mut reply = Reply::xml(body);
+        if b.rec.versioning != Versioning::Unversioned {
+            reply = reply.header("x-amz-version-id", done.version_id.clone());
+        }
+        return Ok(reply);
+    }
     let u = find_upload(b, req)?;
     let requested = parse_complete(body)?;
     let chosen = choose_parts(u, &requested)?;
@@ -668,6 +682,7 @@ pub fn complete(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8
         pieces: chosen.iter().map(|p| p.piece.clone()).collect(),
         checksum: checksum.clone(),
         parts: Some(chosen.iter().map(|p| PartInfo { number: p.number, size: p.piece.size, etag: p.etag.clone(), checksum: p.checksum.clone() }).collect()),
+        upload_id: Some(u.id.clone()),
     };
     let (upload_id, encryption) = (u.id.clone(), u.encryption.clone());
     let versioned = b.rec.versioning != Versioning::Unversioned;
@@ -689,6 +704,15 @@ pub fn complete(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8
     Ok(with_sse(reply, &encryption))
 }
 
+/// The current version of the key, when the upload the request names made it.
+fn completed_by<'b>(b: &'b crate::s3::model::Bucket, req: &S3Request) -> Option<&'b Version> {
+    let id = req.q("uploadId")?;
+    if b.uploads.contains_key(id) {
+        return None;
+    }
+    b.current(req.key()).filter(|v| v.upload_id.as_deref() == Some(id))
+}
+
 // --- AbortMultipartUpload -----------------------------------------------------------------
 
 pub fn abort(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<Reply, AwsError> {
@@ -707,11 +731,15 @@ pub fn abort(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<Rep
 fn int_param(req: &S3Request, name: &'static str) -> Result<Option<u64>, AwsError> {
     match req.q(name) {
         None => Ok(None),
-        Some(v) => v.trim().parse::<u64>().ok().filter(|n| *n <= i32::MAX as u64).map(Some).ok_or_else(|| {
-            AwsError::client("InvalidArgument", format!("Provided {name} not an integer or within integer range"))
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if (0..=i32::MAX as i64).contains(&n) => Ok(Some(n as u64)),
+            Ok(n) if n < 0 => Err(AwsError::client("InvalidArgument", format!("Argument {name} must be an integer between 0 and 2147483647"))
                 .with("ArgumentName", name)
-                .with("ArgumentValue", v)
-        }),
+                .with("ArgumentValue", v)),
+            _ => Err(AwsError::client("InvalidArgument", format!("Provided {name} not an integer or within integer range"))
+                .with("ArgumentName", name)
+                .with("ArgumentValue", v)),
+        },
     }
 }
 

@@ -276,6 +276,7 @@ pub async fn put_object(call: &mut Call<'_>, req: &S3Request, mut payload: Paylo
             pieces: vec![got.piece.clone()],
             checksum: checksum.clone(),
             parts: None,
+            upload_id: None,
         };
         let etag = v.quoted_etag();
         let b = bucket(st, req.bucket())?;
@@ -305,13 +306,13 @@ pub async fn put_object(call: &mut Call<'_>, req: &S3Request, mut payload: Paylo
 /// Conditional writes (`If-None-Match: *`, `If-Match: <etag>`) against the current object.
 pub fn check_write_conditions(b: &Bucket, req: &S3Request) -> Result<(), AwsError> {
     let current = b.current(req.key());
-    let failed = || AwsError::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold").with("Condition", "If-Match");
+    let failed = || precondition_failed("If-Match");
     if let Some(v) = req.header("if-none-match") {
         if v.trim() != "*" {
             return Err(AwsError::new(501, "NotImplemented", "A header you provided implies functionality that is not implemented").with("Header", "If-None-Match"));
         }
         if current.is_some() {
-            return Err(AwsError::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold").with("Condition", "If-None-Match"));
+            return Err(precondition_failed("If-None-Match"));
         }
     }
     if let Some(want) = req.header("if-match") {
@@ -338,7 +339,8 @@ fn find_version<'b>(b: &'b Bucket, req: &S3Request) -> Result<&'b Version, AwsEr
             if v.delete_marker {
                 return Err(AwsError::new(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
                     .with("Method", req.method.as_str())
-                    .with("ResourceType", "DeleteMarker"));
+                    .with("ResourceType", "DeleteMarker")
+                    .header("allow", "DELETE"));
             }
             Ok(v)
         }
@@ -406,24 +408,27 @@ fn parse_range(header: &str, size: u64) -> Result<Option<(u64, u64)>, AwsError> 
     Ok(Some(range))
 }
 
-/// Conditional request headers (RFC 7232 as S3 applies them). Err: 304 or 412.
+/// Conditional request headers (RFC 7232 as S3 applies them). Err: 304 (with the
+/// object's ETag and Last-Modified) or 412 (naming the condition that failed).
 fn check_conditions(req: &S3Request, etag: &str, modified_secs: i64) -> Result<(), AwsError> {
     let matches = |list: &str| list.split(',').map(str::trim).any(|t| t == "*" || t.trim_matches('"') == etag);
-    let if_match = req.header("if-match");
-    let if_none = req.header("if-none-match");
     let since = |h: &str| req.header(h).and_then(crate::time::parse_http_date);
-    let failed = || AwsError::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
-    let not_modified = || AwsError::new(304, "NotModified", "Not Modified");
-    match if_match {
-        Some(list) if !matches(list) => return Err(failed()),
+    let failed = |condition: &str| precondition_failed(condition);
+    let not_modified = || {
+        AwsError::new(304, "NotModified", "Not Modified")
+            .header("etag", format!("\"{etag}\""))
+            .header("last-modified", crate::time::http_date(modified_secs))
+    };
+    match req.header("if-match") {
+        Some(list) if !matches(list) => return Err(failed("If-Match")),
         Some(_) => {}
         None => {
             if since("if-unmodified-since").is_some_and(|t| modified_secs > t) {
-                return Err(failed());
+                return Err(failed("If-Unmodified-Since"));
             }
         }
     }
-    match if_none {
+    match req.header("if-none-match") {
         Some(list) if matches(list) => return Err(not_modified()),
         Some(_) => {}
         None => {
@@ -433,6 +438,10 @@ fn check_conditions(req: &S3Request, etag: &str, modified_secs: i64) -> Result<(
         }
     }
     Ok(())
+}
+
+pub fn precondition_failed(condition: &str) -> AwsError {
+    AwsError::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold").with("Condition", condition.to_string())
 }
 
 /// Headers describing a version (both GET and HEAD).
@@ -625,6 +634,7 @@ pub fn delete_version(call: &mut Call<'_>, st: &mut State, bucket_name: &str, ke
                 pieces: Vec::new(),
                 checksum: None,
                 parts: None,
+                upload_id: None,
             };
             call.batch.put(marker.store_key(), serde_json::to_vec(&marker).unwrap_or_default());
             versions.push(marker);
@@ -641,6 +651,12 @@ pub fn delete_version(call: &mut Call<'_>, st: &mut State, bucket_name: &str, ke
 pub fn delete_object(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<Reply, AwsError> {
     let b = bucket(st, req.bucket())?;
     authorize(call, st, b, Some(req.key()), iam_action(req.op, req.q("versionId").is_some()), req, Vec::new())?;
+    if let Some(want) = req.header("if-match") {
+        let current = b.current(req.key()).ok_or_else(|| no_such_key(req.key()))?;
+        if want.trim() != "*" && want.trim().trim_matches('"') != current.etag {
+            return Err(precondition_failed("If-Match"));
+        }
+    }
     let (id, marker) = delete_version(call, st, req.bucket(), req.key(), req.q("versionId"))?;
     let mut reply = Reply::ok().status(204);
     if marker {
@@ -746,7 +762,9 @@ pub fn get_object_attributes(call: &mut Call<'_>, st: &mut State, req: &S3Reques
         }
         if want("Checksum") {
             if let Some(c) = &v.checksum {
-                x.open("Checksum").elem(&format!("Checksum{}", c.algorithm.name()), &c.value).elem("ChecksumType", &c.kind).close("Checksum");
+                // Attributes give a composite checksum without its `-N` part count.
+                let value = c.value.split_once('-').map_or(c.value.as_str(), |(v, _)| v);
+                x.open("Checksum").elem(&format!("Checksum{}", c.algorithm.name()), value).elem("ChecksumType", &c.kind).close("Checksum");
             }
         }
         if want("ObjectParts") {
@@ -797,22 +815,22 @@ pub fn copy_source(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Resu
     };
     authorize(call, st, b, Some(&src_key), iam_action("GetObject", src_version.is_some()), req, Vec::new())?;
     let v = find_version(b, &src_req)?.clone();
-    let failed = || AwsError::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
     let since = |h: &str| req.header(h).and_then(crate::time::parse_http_date);
     let modified = v.last_modified / 1000;
+    let listed = |m: &str| m.split(',').any(|t| t.trim().trim_matches('"') == v.etag || t.trim() == "*");
     if let Some(m) = req.header("x-amz-copy-source-if-match") {
-        if !m.split(',').any(|t| t.trim().trim_matches('"') == v.etag) {
-            return Err(failed());
+        if !listed(m) {
+            return Err(precondition_failed("x-amz-copy-source-If-Match"));
         }
     } else if since("x-amz-copy-source-if-unmodified-since").is_some_and(|t| modified > t) {
-        return Err(failed());
+        return Err(precondition_failed("x-amz-copy-source-If-Unmodified-Since"));
     }
     if let Some(m) = req.header("x-amz-copy-source-if-none-match") {
-        if m.split(',').any(|t| t.trim().trim_matches('"') == v.etag) {
-            return Err(failed());
+        if listed(m) {
+            return Err(precondition_failed("x-amz-copy-source-If-None-Match"));
         }
     } else if since("x-amz-copy-source-if-modified-since").is_some_and(|t| modified <= t) {
-        return Err(failed());
+        return Err(precondition_failed("x-amz-copy-source-If-Modified-Since"));
     }
     let enc = v.encryption.clone().ok_or_else(|| AwsError::internal("an object without its encryption record"))?;
     let key = sse::open_key(call, st, &enc, &v.bucket, &v.key)?;
@@ -863,15 +881,26 @@ pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, 
             Some("REPLACE") => true,
             Some(_) => return Err(AwsError::client("InvalidArgument", "Unknown tagging directive.").with("ArgumentName", "x-amz-tagging-directive")),
         };
-        let same = src.bucket == req.bucket() && src.key == req.key() && req.q("versionId").is_none();
-        let changes_encryption = req.header("x-amz-server-side-encryption").is_some() || req.header("x-amz-storage-class").is_some();
-        if same && !replace_meta && !changes_encryption && req.header("x-amz-website-redirect-location").is_none() {
+        let (_, _, src_version) = parse_copy_source(req.header("x-amz-copy-source").unwrap_or(""))?;
+        let same = src.bucket == req.bucket() && src.key == req.key() && src_version.is_none();
+        let dst_bucket = bucket(st, req.bucket())?;
+        // A copy onto itself must change something: metadata, storage class, redirect, or
+        // encryption (asked for, or a bucket default that differs from the object's).
+        let (algorithm, key_id, _, _) = sse::requested(req, &dst_bucket.rec)?;
+        let src_enc = src.encryption.as_ref();
+        let changes_encryption = req.header("x-amz-server-side-encryption").is_some()
+            || dst_bucket.rec.encryption.is_some()
+            || src_enc.is_none_or(|e| e.algorithm != algorithm || (key_id.is_some() && e.kms_key_arn.as_deref() != key_id.as_deref()));
+        if same && !replace_meta && !changes_encryption && req.header("x-amz-storage-class").is_none() && req.header("x-amz-website-redirect-location").is_none() {
             return Err(AwsError::client(
                 "InvalidRequest",
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
             ));
         }
-        let (headers, metadata) = if replace_meta { stored_headers(req)? } else { (src.headers.clone(), src.metadata.clone()) };
+        let (mut headers, metadata) = if replace_meta { stored_headers(req)? } else { (src.headers.clone(), src.metadata.clone()) };
+        if let Some(redirect) = req.header("x-amz-website-redirect-location") {
+            headers.insert("x-amz-website-redirect-location".into(), redirect.to_string());
+        }
         let tags = if replace_tags { req.header("x-amz-tagging").map(wire::parse_tagging_header).transpose()?.unwrap_or_default() } else { src.tags.clone() };
         let b = bucket(st, req.bucket())?;
         authorize(call, st, b, Some(req.key()), "s3:PutObject", req, write_context(&tags))?;
@@ -895,10 +924,8 @@ pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, 
     let owner = call.caller.account.clone();
     let result = step(call, true, |call, st| {
         let checksum = got.checksum.as_ref().map(|(alg, raw)| Checksum { algorithm: *alg, value: checksum::to_base64(raw), kind: "FULL_OBJECT".into() });
-        let storage_class = match req.header("x-amz-storage-class") {
-            Some(_) => super::multipart::storage_class(req)?,
-            None => src.storage_class.clone(),
-        };
+        // A copy is STANDARD unless it asks for another class.
+        let storage_class = super::multipart::storage_class(req)?;
         let v = Version {
             bucket: req.bucket().to_string(),
             key: req.key().to_string(),
@@ -917,6 +944,7 @@ pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, 
             pieces: vec![got.piece.clone()],
             checksum: checksum.clone(),
             parts: None,
+            upload_id: None,
         };
         let (etag, modified) = (v.quoted_etag(), v.last_modified);
         let versioned = bucket(st, req.bucket())?.rec.versioning != Versioning::Unversioned;

@@ -126,6 +126,9 @@ pub fn tagging_document(tags: &[crate::state::Tag], extra: impl FnOnce(&mut Xml)
 pub fn parse_tagging_header(value: &str) -> Result<Vec<crate::state::Tag>, AwsError> {
     let mut tags: Vec<crate::state::Tag> = Vec::new();
     for (k, v) in form_urlencoded::parse(value.as_bytes()) {
+        if k.starts_with("aws:") {
+            return Err(AwsError::client("InvalidTag", "Your TagKey cannot be prefixed with aws:").with("TagKey", k.into_owned()));
+        }
         if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
             return Err(AwsError::client("InvalidTag", "The TagKey you have provided is invalid"));
         }
