@@ -11,9 +11,14 @@ import datetime
 import hashlib
 import json
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
+
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from edgeward_env import CUSTOMER, VENDOR, client, root_creds
 from s3_util import (MiB, PORT, Sections, checksum, code_status, err, error_xml, md5_etag, multipart_etag, policy, s3,
@@ -626,6 +631,38 @@ def error_shape():
     # Subresources edgeward does not implement say so by name.
     status, _, body = signed("GET", "/api-errors", account=CUSTOMER, query="cors=")
     assert status == 501 and error_xml(body)["Code"] == "NotImplemented", body
+
+
+@run
+def early_answers_to_expect_100_continue():
+    # boto3 sends PutObject/UploadPart with `Expect: 100-continue` and, when the answer is a
+    # final status (403 here) instead of 100 Continue, never sends the body. A server that
+    # answers before reading the body must say it closes the connection (RFC 9110 10.1.1):
+    # if it keeps it open, the next request's first Content-Length bytes are taken as the
+    # unread body (`DELETE` arrives as `ELETE`: 405 MethodNotAllowed).
+    c.create_bucket(Bucket="api-expect")
+    c.put_object(Bucket="api-expect", Key="k", Body=b"the right bytes")
+    req = AWSRequest(method="PUT", url=f"http://127.0.0.1:{PORT}/api-expect/denied", data=b"x",
+                     headers={"Expect": "100-continue", "Content-Length": "1"})
+    S3SigV4Auth(Credentials(*root_creds(VENDOR)), "s3", "us-east-1").add_auth(req)
+    head = f"PUT /api-expect/denied HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in req.headers.items()) + "\r\n"
+    sock = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    sock.sendall(head.encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    status_line, *lines = data.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+    headers = {l.split(":", 1)[0].strip().lower(): l.split(":", 1)[1].strip() for l in lines}
+    sock.close()
+    assert status_line.split()[1] == "403", status_line
+    assert headers.get("connection", "").lower() == "close", (status_line, headers)
+    # What a client sees: a denied PUT, then reads on the same pooled connection.
+    for i in range(30):
+        assert code_status(v.put_object, Bucket="api-expect", Key=f"denied-{i}", Body=b"x") == ("AccessDenied", 403)
+        assert body_of(c.get_object(Bucket="api-expect", Key="k")) == b"the right bytes"
+        assert code_status(v.get_object, Bucket="api-expect", Key="k") == ("AccessDenied", 403)
 
 
 @run

@@ -105,7 +105,8 @@ async fn handle(cloud: &Cloud, req: Request<Incoming>, remote: SocketAddr) -> Re
     let request_id = crate::ids::uuid();
     let (parts, body) = req.into_parts();
     // S3 streams its bodies (objects may be large): it takes the connection's body as is.
-    let own_endpoint = parts.uri.path().starts_with(crate::trail::admin::PREFIX) || parts.uri.path().starts_with("/moto-api/");
+    let own_endpoint = parts.uri.path().starts_with(crate::trail::admin::PREFIX)
+        || (cloud.config.compat_moto && parts.uri.path().starts_with("/moto-api/"));
     if !own_endpoint && is_s3(&parts) {
         let enforce = !cloud.config.compat_moto || cloud.compat.next_request_enforced();
         return crate::s3::handle(cloud, parts, body, remote, request_id, enforce).await;

@@ -249,8 +249,8 @@ fn check_policy_resources(text: &str, bucket: &str) -> Result<(), AwsError> {
             Some(serde_json::Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
             _ => Vec::new(),
         };
-        // A bucket policy speaks only of S3 actions.
-        if actions.iter().any(|a| a != "*" && !a.to_ascii_lowercase().starts_with("s3:")) {
+        // A bucket policy speaks only of S3's actions.
+        if !actions.iter().all(|a| super::actions::known(a)) {
             return Err(malformed_policy("Policy has invalid action"));
         }
         for r in resources {

@@ -474,6 +474,7 @@ mod tests {
             pieces: Vec::new(),
             checksum: None,
             parts: None,
+            upload_id: None,
         }
     }
 

@@ -14,6 +14,7 @@
 //! operations), `listing` (ListObjects, ListObjectsV2, ListObjectVersions), `multipart`,
 //! `wire` (XML bodies and S3's error shape), `checksum`, `chunked`.
 
+mod actions;
 pub mod blob;
 mod buckets;
 pub mod checksum;
@@ -86,10 +87,17 @@ impl Reply {
 /// Serves one S3 request.
 pub async fn handle(cloud: &Cloud, parts: http::request::Parts, body: Incoming, remote: SocketAddr, request_id: String, enforce: bool) -> Response<Body> {
     let head = parts.method == Method::HEAD;
-    let reply = match serve(cloud, &parts, body, remote, &request_id, enforce).await {
+    // A body announced with `Expect: 100-continue` is sent only once the server asks for it.
+    // An answer given before reading it (a refusal) must close the connection, or the
+    // client's next request would be read as the unsent body.
+    let expects_body = parts.headers.get("expect").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let mut reply = match serve(cloud, &parts, body, remote, &request_id, enforce).await {
         Ok(r) => r,
         Err((err, resource)) => wire::error_reply(&err, resource.as_deref(), &request_id),
     };
+    if expects_body && reply.status >= 300 {
+        reply.headers.push(("connection".into(), "close".into()));
+    }
     render(cloud, reply, head, &request_id)
 }
 
@@ -113,8 +121,9 @@ async fn serve(
         (Some(b), None) => Some(format!("/{b}")),
         _ => None,
     };
-    let op = request::operation(&parts.method, bucket.is_some(), key.is_some(), has, copy_source).map_err(|e| (e, resource.clone()))?;
-    let req = S3Request { method: parts.method.clone(), bucket, key, query, headers: parts.headers.clone(), op };
+    // An unknown operation is answered after authentication, as S3 does.
+    let op = request::operation(&parts.method, bucket.is_some(), key.is_some(), has, copy_source);
+    let req = S3Request { method: parts.method.clone(), bucket, key, query, headers: parts.headers.clone(), op: op.as_ref().map_or("Unknown", |o| *o) };
 
     // Authentication. S3 signs the declared `x-amz-content-sha256` (checked against the
     // body as it arrives), so the body is not needed to verify the signature.
@@ -142,6 +151,7 @@ async fn serve(
         // Anonymous access needs a public policy; edgeward serves signed requests only.
         .ok_or_else(|| (AwsError::new(403, "AccessDenied", "Access Denied"), resource.clone()))?;
 
+    op.map_err(|e| (e, resource.clone()))?;
     let mut req = req;
     if signed.auth.as_ref().is_some_and(|a| a.location == sigv4::Location::Query) {
         presigned_headers(&mut req);
@@ -152,7 +162,7 @@ async fn serve(
         cloud,
         request_id: request_id.to_string(),
         service: "s3",
-        operation: op.to_string(),
+        operation: req.op.to_string(),
         region: signed.region,
         source_ip: remote.ip().to_string(),
         user_agent: req.header("user-agent").unwrap_or("").to_string(),
@@ -227,6 +237,10 @@ fn trail_parameters(req: &S3Request) -> serde_json::Value {
         params.insert("key".into(), k.clone().into());
     }
     for (k, v) in &req.query {
+        // A presigned URL's signature and session token are credentials: never recorded.
+        if k.eq_ignore_ascii_case("X-Amz-Signature") || k.eq_ignore_ascii_case("X-Amz-Security-Token") {
+            continue;
+        }
         params.insert(k.clone(), v.clone().into());
     }
     serde_json::Value::Object(params)
@@ -340,7 +354,11 @@ pub fn authorize(
         Some(k) => format!("arn:aws:s3:::{}/{k}", bucket.rec.name),
         None => format!("arn:aws:s3:::{}", bucket.rec.name),
     };
+    // CloudTrail lists an object operation's object and its bucket.
     call.trail.resources.push((resource.clone(), if key.is_some() { "AWS::S3::Object" } else { "AWS::S3::Bucket" }.to_string()));
+    if key.is_some() {
+        call.trail.resources.push((bucket.arn(), "AWS::S3::Bucket".to_string()));
+    }
     if bucket.rec.owner != call.caller.account {
         call.trail.resource_account = Some(bucket.rec.owner.clone());
     }
