@@ -21,7 +21,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from edgeward_env import CUSTOMER, VENDOR, client, root_creds
-from s3_util import (MiB, PORT, Sections, checksum, code_status, err, error_xml, md5_etag, multipart_etag, policy, s3,
+from s3_util import (MiB, PORT, Sections, checksum, code_status, err, error_xml, events, md5_etag, multipart_etag, policy, s3,
                      signed, unsigned)
 
 c = s3(CUSTOMER)
@@ -420,6 +420,38 @@ def bucket_policy_and_public_access():
     assert c.delete_bucket_policy(Bucket="api-policy")["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert code_status(c.get_bucket_policy, Bucket="api-policy") == ("NoSuchBucketPolicy", 404)
     assert code_status(v.get_object, Bucket="api-policy", Key="shared/x") == ("AccessDenied", 403)
+
+
+@run
+def anonymous_access():
+    # Unsigned requests are anonymous: refused unless a policy grants everyone, and then
+    # refused again once RestrictPublicBuckets is set.
+    c.create_bucket(Bucket="api-public")
+    c.put_object(Bucket="api-public", Key="site/index.html", Body=b"<h1>hi</h1>")
+    c.put_object(Bucket="api-public", Key="private/x", Body=b"secret")
+    status, _, body = unsigned("GET", "/api-public/site/index.html")
+    assert status == 403 and error_xml(body)["Code"] == "AccessDenied", (status, body)
+    public = policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::api-public/site/*"})
+    c.put_bucket_policy(Bucket="api-public", Policy=public)
+    status, headers, body = unsigned("GET", "/api-public/site/index.html")
+    assert (status, body) == (200, b"<h1>hi</h1>"), (status, body)
+    assert headers["etag"] == md5_etag(b"<h1>hi</h1>"), headers
+    status, _, body = unsigned("GET", "/api-public/private/x")
+    assert status == 403 and error_xml(body)["Code"] == "AccessDenied", (status, body)
+    status, _, body = unsigned("PUT", "/api-public/site/evil")
+    assert status == 403, (status, body)
+    status, _, body = unsigned("GET", "/")
+    assert status == 403 and error_xml(body)["Code"] == "AccessDenied", (status, body)
+    # The anonymous read is in the bucket owner's trail, as an anonymous principal.
+    reads = [e for e in events(CUSTOMER, "GetObject") if e["userIdentity"]["type"] == "AnonymousPrincipal"]
+    assert any(e.get("errorCode") is None and e["requestParameters"]["key"] == "site/index.html" for e in reads), reads
+    assert any(e.get("errorCode") == "AccessDenied" and e["requestParameters"]["key"] == "private/x" for e in reads), reads
+    c.put_public_access_block(Bucket="api-public", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": True})
+    status, _, body = unsigned("GET", "/api-public/site/index.html")
+    assert status == 403, (status, body)
+    # The owner still reads.
+    assert body_of(c.get_object(Bucket="api-public", Key="site/index.html")) == b"<h1>hi</h1>"
 
 
 @run

@@ -123,7 +123,7 @@ fn gather<'s>(state: &'s State, caller: &'s Caller) -> Gathered<'s> {
     };
     let inline = |(name, doc): (&'s String, &'s crate::state::PolicyDoc)| Some((doc.policy()?.clone(), name.as_str()));
     match &caller.kind {
-        CallerKind::Root => {}
+        CallerKind::Root | CallerKind::Anonymous => {}
         CallerKind::User { name, .. } => {
             if let Some(u) = iam.users.get(&name.to_ascii_lowercase()) {
                 g.identity.extend(u.inline.iter().filter_map(inline));
@@ -173,10 +173,13 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
     let mut b = RequestBuilder::new(principal, &access.action, &access.resource).resource_account(&access.resource_account);
     // The global keys' names are fixed: `insert_static` stores them without allocating.
     let single = |b: &mut RequestBuilder, k: &'static str, v: String| b.insert_static(k, ContextValue::Single(v));
-    single(&mut b, "aws:PrincipalArn", caller.principal_arn().to_string());
-    single(&mut b, "aws:PrincipalAccount", caller.account.clone());
-    single(&mut b, "aws:PrincipalType", caller.principal_type().to_string());
-    single(&mut b, "aws:userid", caller.user_id());
+    // An anonymous request has no principal keys.
+    if caller.kind != CallerKind::Anonymous {
+        single(&mut b, "aws:PrincipalArn", caller.principal_arn().to_string());
+        single(&mut b, "aws:PrincipalAccount", caller.account.clone());
+        single(&mut b, "aws:PrincipalType", caller.principal_type().to_string());
+        single(&mut b, "aws:userid", caller.user_id());
+    }
     if let CallerKind::User { name, .. } = &caller.kind {
         single(&mut b, "aws:username", name.clone());
     }
@@ -212,7 +215,7 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
 pub fn principal_tags(state: &State, caller: &Caller) -> Vec<Tag> {
     let Some(iam) = state.iam.get(&caller.account) else { return Vec::new() };
     match &caller.kind {
-        CallerKind::Root => Vec::new(),
+        CallerKind::Root | CallerKind::Anonymous => Vec::new(),
         CallerKind::User { name, .. } => iam.users.get(&name.to_ascii_lowercase()).map(|u| u.tags.clone()).unwrap_or_default(),
         CallerKind::AssumedRole { role_name, session_tags, .. } => {
             let mut tags: Vec<Tag> = iam.roles.get(&role_name.to_ascii_lowercase()).map(|r| r.tags.clone()).unwrap_or_default();
@@ -227,10 +230,11 @@ pub fn principal_tags(state: &State, caller: &Caller) -> Vec<Tag> {
 
 /// AWS's AccessDenied message, naming the policy type that decided.
 fn denial_error(caller: &Caller, access: &Access, e: &Explanation, has_session_policy: bool) -> AwsError {
-    let who = match caller.kind {
-        CallerKind::Root | CallerKind::User { .. } => "User",
-        CallerKind::AssumedRole { .. } => "User",
-    };
+    if caller.kind == CallerKind::Anonymous {
+        // S3's words for an anonymous request it refuses.
+        return AwsError::new(403, "AccessDenied", "Access Denied");
+    }
+    let who = "User";
     let head = format!("{who}: {} is not authorized to perform: {} on resource: {}", caller.arn, access.action, access.resource);
     let role_name = |r: PolicyRole| match r {
         PolicyRole::Identity => "an identity-based policy",

@@ -16,6 +16,9 @@ pub enum CallerKind {
         transitive_tag_keys: Vec<String>,
         chained: bool,
     },
+    /// An unsigned request (S3 only): it has no account and no identity policies; only a
+    /// resource policy granting everyone (`"Principal": "*"`) lets it through.
+    Anonymous,
 }
 
 /// The authenticated caller of one request.
@@ -35,12 +38,31 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller of an unsigned request.
+    pub fn anonymous() -> Caller {
+        Caller {
+            account: String::new(),
+            arn: "*".into(),
+            kind: CallerKind::Anonymous,
+            access_key_id: String::new(),
+            session_token_issued: None,
+            source_identity: None,
+            session_policy: None,
+            session_policy_arns: Vec::new(),
+        }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.kind == CallerKind::Anonymous
+    }
+
     /// `aws:userid`: the account for root, the user id, or `ROLEID:session`.
     pub fn user_id(&self) -> String {
         match &self.kind {
             CallerKind::Root => self.account.clone(),
             CallerKind::User { id, .. } => id.clone(),
             CallerKind::AssumedRole { role_id, session_name, .. } => format!("{role_id}:{session_name}"),
+            CallerKind::Anonymous => "anonymous".into(),
         }
     }
 
@@ -58,6 +80,7 @@ impl Caller {
             CallerKind::Root => "Account",
             CallerKind::User { .. } => "User",
             CallerKind::AssumedRole { .. } => "AssumedRole",
+            CallerKind::Anonymous => "Anonymous",
         }
     }
 
@@ -67,6 +90,7 @@ impl Caller {
             CallerKind::Root => "Root",
             CallerKind::User { .. } => "IAMUser",
             CallerKind::AssumedRole { .. } => "AssumedRole",
+            CallerKind::Anonymous => "AnonymousPrincipal",
         }
     }
 }

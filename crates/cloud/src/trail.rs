@@ -42,7 +42,16 @@ pub fn record(call: &mut Call<'_>, outcome: &Result<(), AwsError>) {
     // Across accounts: (owner, sharedEventID, the owner's eventID).
     let shared = other.map(|owner| (owner, crate::ids::uuid(), crate::ids::uuid()));
     let shared = shared.as_ref().map(|(o, s, t)| (o.as_str(), s.as_str(), t.as_str()));
-    let events = events(call, outcome, &event_id, shared);
+    let mut events = events(call, outcome, &event_id, shared);
+    if call.caller.is_anonymous() {
+        // An anonymous caller has no trail of its own: the event goes to the resource
+        // owner's alone (none when no resource was reached).
+        let owner = events.len() == 2;
+        events.pop();
+        if !owner {
+            return;
+        }
+    }
     call.batch.trail.extend(events);
 }
 

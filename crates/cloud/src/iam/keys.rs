@@ -24,7 +24,9 @@ fn owner(call: &mut Call<'_>, st: &State, user_name: Option<&str>) -> Result<(Ke
             call.authorize(st, &access)?;
             return Ok((KeyOwner::Root { account: account.clone() }, arn, account));
         }
-        (None, CallerKind::AssumedRole { .. }) => return Err(validation("Must specify userName when calling with non-User credentials")),
+        (None, CallerKind::AssumedRole { .. } | CallerKind::Anonymous) => {
+            return Err(validation("Must specify userName when calling with non-User credentials"))
+        }
     };
     let user: User = authorized(call, st, &name, |a| a)?;
     Ok((KeyOwner::User { account, user: user.name.clone() }, user.arn, user.name))

@@ -148,8 +148,13 @@ async fn serve(
     };
     let signed = crate::http::authenticate(cloud, &rp, &VerifyOptions::s3(), lenient, now, sig_error, auth_error)
         .map_err(|e| (e, resource.clone()))?
-        // Anonymous access needs a public policy; edgeward serves signed requests only.
-        .ok_or_else(|| (AwsError::new(403, "AccessDenied", "Access Denied"), resource.clone()))?;
+        // An unsigned request is anonymous: only a policy granting everyone lets it in.
+        .unwrap_or_else(|| crate::http::Signed {
+            caller: crate::identity::Caller::anonymous(),
+            region: cloud.config.region.clone(),
+            auth: None,
+            signing_key: None,
+        });
 
     op.map_err(|e| (e, resource.clone()))?;
     let mut req = req;

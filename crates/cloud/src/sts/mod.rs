@@ -263,7 +263,7 @@ pub(super) fn get_session_token(call: &mut Call<'_>, input: GetSessionTokenInput
     let owner = match &call.caller.kind {
         CallerKind::Root => KeyOwner::Root { account: call.caller.account.clone() },
         CallerKind::User { name, .. } => KeyOwner::User { account: call.caller.account.clone(), user: name.clone() },
-        CallerKind::AssumedRole { .. } => {
+        CallerKind::AssumedRole { .. } | CallerKind::Anonymous => {
             return Err(AwsError::new(403, "AccessDenied", "Cannot call GetSessionToken with session credentials"))
         }
     };
