@@ -20,6 +20,14 @@ fn save(call: &mut Call<'_>, b: &Bucket) {
     call.batch.put(b.store_key(), serde_json::to_vec(&b.rec).unwrap_or_default());
 }
 
+/// Changes a bucket's configuration record and stages it.
+fn update(call: &mut Call<'_>, st: &mut State, name: &str, change: impl FnOnce(&mut BucketRecord)) -> Result<(), AwsError> {
+    let b = bucket_mut(st, name)?;
+    change(&mut b.rec);
+    save(call, b);
+    Ok(())
+}
+
 /// Authorizes `req`'s operation on its bucket.
 fn allow(call: &mut Call<'_>, st: &State, req: &S3Request) -> Result<(), AwsError> {
     let b = bucket(st, req.bucket())?;
@@ -192,10 +200,7 @@ pub fn policy(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8])
             })))
         }
         "DeleteBucketPolicy" => {
-            let b = bucket_mut(st, &name)?;
-            b.rec.policy = None;
-            let b = b.clone();
-            save(call, &b);
+            update(call, st, &name, |rec| rec.policy = None)?;
             Ok(Reply::ok().status(204))
         }
         _ => {
@@ -216,10 +221,7 @@ pub fn policy(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8])
                     ),
                 ));
             }
-            let b = bucket_mut(st, &name)?;
-            b.rec.policy = Some(doc);
-            let b = b.clone();
-            save(call, &b);
+            update(call, st, &name, |rec| rec.policy = Some(doc))?;
             Ok(Reply::ok().status(204))
         }
     }
@@ -319,10 +321,7 @@ pub fn public_access_block(call: &mut Call<'_>, st: &mut State, req: &S3Request,
             })))
         }
         "DeletePublicAccessBlock" => {
-            let b = bucket_mut(st, &name)?;
-            b.rec.public_access_block = None;
-            let b = b.clone();
-            save(call, &b);
+            update(call, st, &name, |rec| rec.public_access_block = None)?;
             Ok(Reply::ok().status(204))
         }
         _ => {
@@ -341,10 +340,7 @@ pub fn public_access_block(call: &mut Call<'_>, st: &mut State, req: &S3Request,
                 block_public_policy: flag("BlockPublicPolicy")?,
                 restrict_public_buckets: flag("RestrictPublicBuckets")?,
             };
-            let b = bucket_mut(st, &name)?;
-            b.rec.public_access_block = Some(p);
-            let b = b.clone();
-            save(call, &b);
+            update(call, st, &name, |rec| rec.public_access_block = Some(p))?;
             Ok(Reply::ok())
         }
     }
@@ -360,10 +356,7 @@ pub fn tagging(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8]
             Ok(Reply::xml(wire::tagging_document(&tags, |_| {})))
         }
         "DeleteBucketTagging" => {
-            let b = bucket_mut(st, &name)?;
-            b.rec.tags = None;
-            let b = b.clone();
-            save(call, &b);
+            update(call, st, &name, |rec| rec.tags = None)?;
             Ok(Reply::ok().status(204))
         }
         _ => {
@@ -371,11 +364,8 @@ pub fn tagging(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8]
             if tags.len() > 50 {
                 return Err(AwsError::client("InvalidTag", "Bucket tag count cannot be greater than 50"));
             }
-            let b = bucket_mut(st, &name)?;
             // An empty tag set removes the tags.
-            b.rec.tags = (!tags.is_empty()).then_some(tags);
-            let b = b.clone();
-            save(call, &b);
+            update(call, st, &name, |rec| rec.tags = (!tags.is_empty()).then_some(tags))?;
             Ok(Reply::ok().status(204))
         }
     }
@@ -405,13 +395,12 @@ pub fn versioning(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[
     if root.child_text("MfaDelete").map(str::trim) == Some("Enabled") {
         return Err(AwsError::client("InvalidRequest", "DevPay and Mfa are mutually exclusive authorization methods."));
     }
-    let b = bucket_mut(st, &name)?;
-    // A bucket that never had versioning stays unversioned when "suspended".
-    if !(status == Versioning::Suspended && b.rec.versioning == Versioning::Unversioned) {
-        b.rec.versioning = status;
-    }
-    let b = b.clone();
-    save(call, &b);
+    update(call, st, &name, |rec| {
+        // A bucket that never had versioning stays unversioned when "suspended".
+        if !(status == Versioning::Suspended && rec.versioning == Versioning::Unversioned) {
+            rec.versioning = status;
+        }
+    })?;
     Ok(Reply::ok())
 }
 
@@ -429,10 +418,7 @@ pub fn encryption(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[
             })))
         }
         "DeleteBucketEncryption" => {
-            let b = bucket_mut(st, &name)?;
-            b.rec.encryption = None;
-            let b = b.clone();
-            save(call, &b);
+            update(call, st, &name, |rec| rec.encryption = None)?;
             Ok(Reply::ok().status(204))
         }
         _ => {
@@ -448,10 +434,7 @@ pub fn encryption(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[
                 return Err(AwsError::client("InvalidArgument", "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse"));
             }
             let bucket_key_enabled = rule.child_text("BucketKeyEnabled").is_some_and(|t| t.trim().eq_ignore_ascii_case("true"));
-            let b = bucket_mut(st, &name)?;
-            b.rec.encryption = Some(DefaultEncryption { algorithm: algorithm.to_string(), kms_key_id, bucket_key_enabled });
-            let b = b.clone();
-            save(call, &b);
+            update(call, st, &name, |rec| rec.encryption = Some(DefaultEncryption { algorithm: algorithm.to_string(), kms_key_id, bucket_key_enabled }))?;
             Ok(Reply::ok())
         }
     }

@@ -457,24 +457,11 @@ mod tests {
 
     fn version(key: &str, id: &str, seq: u64, delete_marker: bool) -> Version {
         Version {
-            bucket: "b".into(),
-            key: key.into(),
             version_id: id.into(),
             seq,
             delete_marker,
-            last_modified: 1_700_000_000_000 + seq as i64,
-            owner: "111111111111".into(),
             etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
-            size: 0,
-            headers: BTreeMap::new(),
-            metadata: BTreeMap::new(),
-            tags: Vec::new(),
-            storage_class: None,
-            encryption: None,
-            pieces: Vec::new(),
-            checksum: None,
-            parts: None,
-            upload_id: None,
+            ..Version::new("b", key, "111111111111", 1_700_000_000_000 + seq as i64)
         }
     }
 

@@ -217,6 +217,31 @@ pub struct Version {
 }
 
 impl Version {
+    /// An empty version of `key` (no bytes, no metadata) for the caller to fill in; its id
+    /// and sequence number are given when it is published.
+    pub fn new(bucket: &str, key: &str, owner: &str, last_modified: i64) -> Version {
+        Version {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            version_id: String::new(),
+            seq: 0,
+            delete_marker: false,
+            last_modified,
+            owner: owner.to_string(),
+            etag: String::new(),
+            size: 0,
+            headers: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            tags: Vec::new(),
+            storage_class: None,
+            encryption: None,
+            pieces: Vec::new(),
+            checksum: None,
+            parts: None,
+            upload_id: None,
+        }
+    }
+
     pub fn store_key(&self) -> String {
         format!("s3/o/{}/{:020}", self.bucket, self.seq)
     }

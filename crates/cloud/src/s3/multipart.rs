@@ -664,14 +664,6 @@ pub fn complete(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8
     let etag = multipart_etag(chosen.iter().map(|p| p.etag.as_str())).ok_or_else(|| AwsError::internal("a part's ETag is not an MD5"))?;
     let used: std::collections::HashSet<u32> = chosen.iter().map(|p| p.number).collect();
     let v = Version {
-        bucket: u.bucket.clone(),
-        key: u.key.clone(),
-        version_id: String::new(),
-        seq: 0,
-        delete_marker: false,
-        // S3 dates an object made by a multipart upload from the upload's initiation.
-        last_modified: u.initiated,
-        owner: u.owner.clone(),
         etag,
         size,
         headers: u.headers.clone(),
@@ -683,6 +675,8 @@ pub fn complete(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8
         checksum: checksum.clone(),
         parts: Some(chosen.iter().map(|p| PartInfo { number: p.number, size: p.piece.size, etag: p.etag.clone(), checksum: p.checksum.clone() }).collect()),
         upload_id: Some(u.id.clone()),
+        // S3 dates an object made by a multipart upload from the upload's initiation.
+        ..Version::new(&u.bucket, &u.key, &u.owner, u.initiated)
     };
     let (upload_id, encryption) = (u.id.clone(), u.encryption.clone());
     let versioned = b.rec.versioning != Versioning::Unversioned;

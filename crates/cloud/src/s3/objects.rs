@@ -221,6 +221,31 @@ fn write_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
     ctx
 }
 
+/// What a write stores besides the bytes.
+pub struct Described {
+    pub headers: Fields,
+    pub metadata: Fields,
+    pub tags: Vec<Tag>,
+    pub storage_class: Option<String>,
+}
+
+/// The version a single-blob write (PutObject, CopyObject) makes of the request's key.
+fn written_version(req: &S3Request, owner: &str, got: &Received, enc: &super::model::Encryption, d: Described) -> Version {
+    let checksum = got.checksum.as_ref().map(|(alg, raw)| Checksum { algorithm: *alg, value: checksum::to_base64(raw), kind: "FULL_OBJECT".into() });
+    Version {
+        etag: crate::ids::hex(&got.md5),
+        size: got.piece.size,
+        headers: d.headers,
+        metadata: d.metadata,
+        tags: d.tags,
+        storage_class: d.storage_class,
+        encryption: Some(enc.clone()),
+        pieces: vec![got.piece.clone()],
+        checksum,
+        ..Version::new(req.bucket(), req.key(), owner, crate::time::now_millis())
+    }
+}
+
 pub async fn put_object(call: &mut Call<'_>, req: &S3Request, mut payload: Payload) -> Result<Reply, AwsError> {
     let (algorithm, declared) = match requested_checksum(req) {
         Ok(c) => c,
@@ -257,27 +282,8 @@ pub async fn put_object(call: &mut Call<'_>, req: &S3Request, mut payload: Paylo
     let owner = call.caller.account.clone();
     let piece_blob = got.piece.blob.clone();
     let result = step(call, true, |call, st| {
-        let checksum = got.checksum.as_ref().map(|(alg, raw)| Checksum { algorithm: *alg, value: checksum::to_base64(raw), kind: "FULL_OBJECT".into() });
-        let v = Version {
-            bucket: req.bucket().to_string(),
-            key: req.key().to_string(),
-            version_id: String::new(),
-            seq: 0,
-            delete_marker: false,
-            last_modified: crate::time::now_millis(),
-            owner,
-            etag: crate::ids::hex(&got.md5),
-            size: got.piece.size,
-            headers,
-            metadata,
-            tags,
-            storage_class,
-            encryption: Some(enc.clone()),
-            pieces: vec![got.piece.clone()],
-            checksum: checksum.clone(),
-            parts: None,
-            upload_id: None,
-        };
+        let v = written_version(req, &owner, &got, &enc, Described { headers, metadata, tags, storage_class });
+        let checksum = v.checksum.clone();
         let etag = v.quoted_etag();
         let b = bucket(st, req.bucket())?;
         // Conditional writes are decided at publication: a racing writer may have won.
@@ -617,24 +623,10 @@ pub fn delete_version(call: &mut Call<'_>, st: &mut State, bucket_name: &str, ke
                 });
             }
             let marker = Version {
-                bucket: bucket_name.to_string(),
-                key: key.to_string(),
                 version_id: marker_id.clone(),
                 seq,
                 delete_marker: true,
-                last_modified: crate::time::now_millis(),
-                owner,
-                etag: String::new(),
-                size: 0,
-                headers: BTreeMap::new(),
-                metadata: BTreeMap::new(),
-                tags: Vec::new(),
-                storage_class: None,
-                encryption: None,
-                pieces: Vec::new(),
-                checksum: None,
-                parts: None,
-                upload_id: None,
+                ..Version::new(bucket_name, key, &owner, crate::time::now_millis())
             };
             call.batch.put(marker.store_key(), serde_json::to_vec(&marker).unwrap_or_default());
             versions.push(marker);
@@ -923,29 +915,10 @@ pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, 
     let blob = got.piece.blob.clone();
     let owner = call.caller.account.clone();
     let result = step(call, true, |call, st| {
-        let checksum = got.checksum.as_ref().map(|(alg, raw)| Checksum { algorithm: *alg, value: checksum::to_base64(raw), kind: "FULL_OBJECT".into() });
         // A copy is STANDARD unless it asks for another class.
         let storage_class = super::multipart::storage_class(req)?;
-        let v = Version {
-            bucket: req.bucket().to_string(),
-            key: req.key().to_string(),
-            version_id: String::new(),
-            seq: 0,
-            delete_marker: false,
-            last_modified: crate::time::now_millis(),
-            owner,
-            etag: crate::ids::hex(&got.md5),
-            size: got.piece.size,
-            headers,
-            metadata,
-            tags,
-            storage_class,
-            encryption: Some(enc.clone()),
-            pieces: vec![got.piece.clone()],
-            checksum: checksum.clone(),
-            parts: None,
-            upload_id: None,
-        };
+        let v = written_version(req, &owner, &got, &enc, Described { headers, metadata, tags, storage_class });
+        let checksum = v.checksum.clone();
         let (etag, modified) = (v.quoted_etag(), v.last_modified);
         let versioned = bucket(st, req.bucket())?.rec.versioning != Versioning::Unversioned;
         let id = publish(call, st, v)?;
