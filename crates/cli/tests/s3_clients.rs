@@ -2,7 +2,7 @@
 //! `edgeward cloud serve` started by the test: the API's semantics, cross-account access
 //! with bucket and identity policies, the seed story's BYOK flow (SSE-KMS under a customer
 //! key usable by the vendor only via S3, the kill switch, the trail), the aws CLI's
-//! high-level commands, durability of acknowledged objects across kill -9 (and nothing left
+//! high-level commands, malformed requests answered with S3's errors, durability of acknowledged objects across kill -9 (and nothing left
 //! by an upload the kill cut short), and bounded server memory for a 1 GiB object.
 
 mod common;
@@ -25,6 +25,12 @@ fn beside(dir: &Path, suffix: &str) -> PathBuf {
 fn s3_api_semantics_with_boto3() {
     let server = Server::start("s3-api");
     run_on(&server, "s3_api.py");
+}
+
+#[test]
+fn s3_malformed_requests_get_s3_errors_never_a_5xx() {
+    let server = Server::start("s3-malformed");
+    run_on(&server, "s3_malformed.py");
 }
 
 #[test]
