@@ -17,4 +17,10 @@ assert [g["GrantId"] for g in kms.list_grants(KeyId=kept["arn"])["Grants"]] == [
 assert kms.list_resource_tags(KeyId=kept["arn"])["Tags"] == [{"TagKey": "k", "TagValue": "v"}]
 assert kms.describe_key(KeyId=kept["off"])["KeyMetadata"]["KeyState"] == "Disabled"
 assert error_code(kms.encrypt, KeyId=kept["off"], Plaintext=b"x") == "DisabledException"
+# The signing key is back with the same key pair.
+assert kms.get_public_key(KeyId=kept["signer"])["PublicKey"] == base64.b64decode(kept["public"])
+assert kms.verify(KeyId=kept["signer"], Message=b"signed before", Signature=base64.b64decode(kept["signature"]),
+                  SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"] is True
+after = kms.sign(KeyId=kept["signer"], Message=b"signed after", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+assert kms.verify(KeyId=kept["signer"], Message=b"signed after", Signature=after, SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"] is True
 print("kms_restart_check: ok")

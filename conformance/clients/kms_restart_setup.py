@@ -16,8 +16,13 @@ new = kms.encrypt(KeyId="alias/kept", Plaintext=b"after rotation")["CiphertextBl
 grant = kms.create_grant(KeyId=key["Arn"], GranteePrincipal=f"arn:aws:iam::{VENDOR}:root", Operations=["DescribeKey"])["GrantId"]
 off = kms.create_key(Description="off")["KeyMetadata"]["KeyId"]
 kms.disable_key(KeyId=off)
+# An ECC_NIST_P256 signing key: its public key and a signature made before the restart.
+signer = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
+public = kms.get_public_key(KeyId=signer)["PublicKey"]
+signature = kms.sign(KeyId=signer, Message=b"signed before", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
 with open(os.path.join(DATA_DIR, "..", os.path.basename(DATA_DIR) + "-kms.json"), "w") as f:
-    json.dump({"arn": key["Arn"], "old": base64.b64encode(old).decode(), "new": base64.b64encode(new).decode(), "grant": grant, "off": off}, f)
+    json.dump({"arn": key["Arn"], "old": base64.b64encode(old).decode(), "new": base64.b64encode(new).decode(), "grant": grant, "off": off,
+               "signer": signer, "public": base64.b64encode(public).decode(), "signature": base64.b64encode(signature).decode()}, f)
 # No plaintext key material on disk: the root key file is private.
 mode = os.stat(os.path.join(DATA_DIR, "root-key")).st_mode & 0o777
 assert mode == 0o600, oct(mode)

@@ -1,6 +1,7 @@
 //! KMS through real clients (boto3, the aws CLI) against `edgeward cloud serve` started by
 //! the test: key policies, cross-account use, BYOK, grants, key states, rotation, the trail,
-//! and keys and ciphertexts surviving a restart.
+//! keys and ciphertexts surviving a restart, and asymmetric signing keys and data key pairs
+//! (checked independently with Python's `cryptography`).
 
 mod common;
 use common::*;
@@ -14,6 +15,12 @@ fn run_on(server: &Server, script: &str) {
 fn kms_policies_grants_states_and_byok_with_boto3() {
     let server = Server::start("kms_policies");
     run_on(&server, "kms_policies.py");
+}
+
+#[test]
+fn kms_ecc_signing_keys_and_data_key_pairs_with_boto3() {
+    let server = Server::start("kms_asymmetric");
+    run_on(&server, "kms_asymmetric.py");
 }
 
 #[test]

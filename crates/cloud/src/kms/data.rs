@@ -1,5 +1,6 @@
-//! The cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext),
-//! GenerateRandom, GenerateMac, VerifyMac. Each names its key (Decrypt may leave that to the
+//! The symmetric cryptographic operations: Encrypt, Decrypt, ReEncrypt,
+//! GenerateDataKey(WithoutPlaintext), GenerateRandom, GenerateMac, VerifyMac (the asymmetric
+//! ones are in `asymmetric`). Each names its key (Decrypt may leave that to the
 //! ciphertext), checks the key's state and usage, and asks `access::authorize` with the
 //! encryption context as condition keys. `via` is set for forward access.
 
@@ -24,7 +25,7 @@ fn invalid_ciphertext() -> AwsError {
     AwsError::client("InvalidCiphertextException", "The ciphertext is not valid for this key, or the encryption context does not match")
 }
 
-fn invalid_usage(key: &Key, op: &str) -> AwsError {
+pub(super) fn invalid_usage(key: &Key, op: &str) -> AwsError {
     AwsError::client("InvalidKeyUsageException", format!("{} key usage is {} which is not valid for {op}.", key.arn, key.usage))
 }
 
@@ -37,20 +38,20 @@ fn encryption_algorithm(alg: Option<&str>, member: &str) -> Result<(), AwsError>
     }
 }
 
-fn encryption_context(ctx: &Option<Context>) -> Context {
+pub(super) fn encryption_context(ctx: &Option<Context>) -> Context {
     ctx.clone().unwrap_or_default()
 }
 
-fn algorithm_key(alg: &str) -> (String, ContextValue) {
+pub(super) fn algorithm_key(alg: &str) -> (String, ContextValue) {
     ("kms:EncryptionAlgorithm".into(), ContextValue::Single(alg.into()))
 }
 
-fn key<'s>(st: &'s State, arn: &str) -> &'s Key {
+pub(super) fn key<'s>(st: &'s State, arn: &str) -> &'s Key {
     st.kms.keys.get(arn).expect("a found key exists")
 }
 
 /// Seals `plaintext` under a symmetric key's current material.
-fn seal(call: &Call<'_>, st: &State, arn: &str, ctx: &Context, plaintext: &[u8]) -> Result<Vec<u8>, AwsError> {
+pub(super) fn seal(call: &Call<'_>, st: &State, arn: &str, ctx: &Context, plaintext: &[u8]) -> Result<Vec<u8>, AwsError> {
     let k = key(st, arn);
     let m = k.current();
     let material = st.kms.material(&call.cloud.kms_root, k, &m.id).ok_or_else(|| AwsError::internal("the key material cannot be unwrapped"))?;
@@ -100,6 +101,7 @@ pub struct DecryptResponse {
 }
 
 /// Opens a ciphertext blob as `op` (Decrypt, or ReEncryptFrom for ReEncrypt's source).
+#[allow(clippy::too_many_arguments)]
 fn open(
     call: &mut Call<'_>,
     st: &mut State,
@@ -204,7 +206,7 @@ pub fn generate_data_key(call: &mut Call<'_>, st: &mut State, r: GenerateDataKey
     let op = if with_plaintext { "GenerateDataKey" } else { "GenerateDataKeyWithoutPlaintext" };
     let found = find(call, st, &r.key_id, Ids::KeyOrAlias, true)?;
     touched(call, &found.arn);
-    let ask = Ask { op, context: Some(&ctx), alias: found.alias.as_deref(), via, extra: Vec::new(), grant_op: None };
+    let ask = Ask { op, context: Some(&ctx), alias: found.alias.as_deref(), via, extra: vec![algorithm_key("SYMMETRIC_DEFAULT")], grant_op: None };
     authorize(call, st, &found.arn, &ask)?;
     let k = key(st, &found.arn);
     usable(k)?;

@@ -5,12 +5,14 @@
 //!
 //! Layout: `model` (the records and their store keys), `crypto` (root key, blob, AES-GCM,
 //! HMAC), `access` (finding keys, key states, authorization with key policies and grants),
-//! `keys` (key management, aliases, policies, tags, rotation), `data` (the cryptographic
-//! operations), `grants`, `forward` (forward access and its trail events), `wire` (the
+//! `keys` (key management, aliases, policies, tags, rotation), `data` (the symmetric
+//! cryptographic operations), `asymmetric` (ECC_NIST_P256 signing keys: GetPublicKey, Sign,
+//! Verify; data key pairs), `grants`, `forward` (forward access and its trail events), `wire` (the
 //! request/response shapes). Operations take and return plain Rust types; `handle` maps
 //! them to JSON.
 
 mod access;
+mod asymmetric;
 pub mod crypto;
 mod data;
 mod forward;
@@ -33,7 +35,7 @@ pub use forward::{ciphertext_key_arn, decrypt_for, encrypt_for, generate_data_ke
 pub use model::{Alias, Grant, Key, KmsState};
 
 /// KMS operations edgeward does not implement: they answer 501 NotImplemented naming the
-/// operation (asymmetric keys, custom key stores, imported material, multi-Region replicas).
+/// operation (key agreement, custom key stores, imported material, multi-Region replicas).
 const NOT_IMPLEMENTED: &[&str] = &[
     "ConnectCustomKeyStore",
     "CreateCustomKeyStore",
@@ -42,17 +44,12 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "DeriveSharedSecret",
     "DescribeCustomKeyStores",
     "DisconnectCustomKeyStore",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
     "GetKeyLastUsage",
     "GetParametersForImport",
-    "GetPublicKey",
     "ImportKeyMaterial",
     "ReplicateKey",
-    "Sign",
     "UpdateCustomKeyStore",
     "UpdatePrimaryRegion",
-    "Verify",
 ];
 
 /// Operations CloudTrail marks read-only.
@@ -61,11 +58,14 @@ const READ_ONLY: &[&str] = &[
     "DescribeKey",
     "Encrypt",
     "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
     "GenerateDataKeyWithoutPlaintext",
     "GenerateMac",
     "GenerateRandom",
     "GetKeyPolicy",
     "GetKeyRotationStatus",
+    "GetPublicKey",
     "ListAliases",
     "ListGrants",
     "ListKeyPolicies",
@@ -74,6 +74,8 @@ const READ_ONLY: &[&str] = &[
     "ListResourceTags",
     "ListRetirableGrants",
     "ReEncrypt",
+    "Sign",
+    "Verify",
     "VerifyMac",
 ];
 
@@ -125,6 +127,11 @@ fn dispatch(call: &mut Call<'_>, st: &mut State, op: &str, input: &Value) -> Res
         "GenerateRandom" => out(data::generate_random(call, st, parse(input)?)?),
         "GenerateMac" => out(data::generate_mac(call, st, parse(input)?)?),
         "VerifyMac" => out(data::verify_mac(call, st, parse(input)?)?),
+        "GetPublicKey" => out(asymmetric::get_public_key(call, st, parse(input)?)?),
+        "Sign" => out(asymmetric::sign(call, st, parse(input)?)?),
+        "Verify" => out(asymmetric::verify(call, st, parse(input)?)?),
+        "GenerateDataKeyPair" => out(asymmetric::generate_data_key_pair(call, st, parse(input)?, true)?),
+        "GenerateDataKeyPairWithoutPlaintext" => out(asymmetric::generate_data_key_pair(call, st, parse(input)?, false)?),
         // grants
         "CreateGrant" => out(grants::create(call, st, parse(input)?, None)?),
         "ListGrants" => out(grants::list(call, st, parse(input)?)?),

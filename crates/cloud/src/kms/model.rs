@@ -100,9 +100,9 @@ pub struct Key {
     pub created: i64,
     #[serde(default)]
     pub description: String,
-    /// ENCRYPT_DECRYPT or GENERATE_VERIFY_MAC.
+    /// ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC or SIGN_VERIFY.
     pub usage: String,
-    /// SYMMETRIC_DEFAULT or HMAC_224/256/384/512.
+    /// SYMMETRIC_DEFAULT, HMAC_224/256/384/512 or ECC_NIST_P256.
     pub spec: String,
     /// CUSTOMER or AWS.
     pub manager: String,
@@ -184,17 +184,17 @@ pub struct Alias {
     pub updated: i64,
 }
 
-/// Makes new key material (32 bytes for AES-256, the HMAC spec's length for HMAC keys),
-/// wrapped under the root key.
+/// Makes new key material (32 bytes for AES-256, the HMAC spec's length for HMAC keys, the
+/// 32-byte secret scalar for ECC_NIST_P256 keys), wrapped under the root key.
 pub fn new_material(root: &RootKey, key_arn: &str, spec: &str, now: i64, rotation: Option<&str>) -> Material {
-    let len = match spec {
-        "HMAC_224" => 28,
-        "HMAC_384" => 48,
-        "HMAC_512" => 64,
-        _ => 32,
-    };
     let id = hex::encode(super::crypto::random(32));
-    let plain = super::crypto::random(len);
+    let plain = match spec {
+        "HMAC_224" => super::crypto::random(28),
+        "HMAC_384" => super::crypto::random(48),
+        "HMAC_512" => super::crypto::random(64),
+        super::asymmetric::ECC_NIST_P256 => super::asymmetric::new_secret(),
+        _ => super::crypto::random(32),
+    };
     let wrapped = hex::encode(root.wrap(&format!("{key_arn}/{id}"), &plain));
     Material { id, wrapped, created: now, rotation: rotation.map(str::to_string) }
 }

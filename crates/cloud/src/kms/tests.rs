@@ -341,3 +341,268 @@ fn encryption_context_condition_keys() {
     run(&cloud, &owner, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x"), "EncryptionContext": {"tenant": "t1"}})).unwrap();
     assert_eq!(code(run(&cloud, &owner, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x"), "EncryptionContext": {"tenant": "t2"}}))), "AccessDeniedException");
 }
+
+/// Runs one operation and returns the call too (its trail draft).
+fn run_call<'a>(cloud: &'a Cloud, caller: &Caller, op: &str, input: Value) -> (Result<Value, crate::error::AwsError>, Call<'a>) {
+    let mut c = call(cloud, caller.clone(), 1_800_000_000);
+    c.operation = op.into();
+    let r = handle(&mut c, op, &input);
+    (r, c)
+}
+
+fn unb64(v: &Value) -> Vec<u8> {
+    crypto::base64::decode(v.as_str().unwrap()).unwrap()
+}
+
+fn sha256(b: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(b).to_vec()
+}
+
+fn signing_key(cloud: &Cloud, me: &Caller) -> String {
+    create(cloud, me, json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}))
+}
+
+#[test]
+fn ecc_p256_keys_are_created_and_described_as_aws_does() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let k = run(&cloud, &me, "CreateKey", json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY", "Description": "signer"})).unwrap()["KeyMetadata"].clone();
+    assert_eq!(k["KeySpec"], "ECC_NIST_P256");
+    assert_eq!(k["CustomerMasterKeySpec"], "ECC_NIST_P256");
+    assert_eq!(k["KeyUsage"], "SIGN_VERIFY");
+    assert_eq!(k["SigningAlgorithms"], json!(["ECDSA_SHA_256"]));
+    assert!(k.get("EncryptionAlgorithms").is_none() && k.get("MacAlgorithms").is_none() && k.get("CurrentKeyMaterialId").is_none());
+    // The legacy parameter name works the same way.
+    let legacy = run(&cloud, &me, "CreateKey", json!({"CustomerMasterKeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"})).unwrap();
+    let d = run(&cloud, &me, "DescribeKey", json!({"KeyId": legacy["KeyMetadata"]["KeyId"]})).unwrap()["KeyMetadata"].clone();
+    assert_eq!((d["KeySpec"].as_str(), d["SigningAlgorithms"][0].as_str()), (Some("ECC_NIST_P256"), Some("ECDSA_SHA_256")));
+    // Symmetric keys keep EncryptionAlgorithms and CurrentKeyMaterialId, and no SigningAlgorithms.
+    let sym = run(&cloud, &me, "CreateKey", json!({})).unwrap()["KeyMetadata"].clone();
+    assert!(sym.get("SigningAlgorithms").is_none() && sym["CurrentKeyMaterialId"].is_string());
+
+    let e = run(&cloud, &me, "CreateKey", json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "ENCRYPT_DECRYPT"})).unwrap_err();
+    assert_eq!((e.code.as_ref(), e.message.as_str()), ("ValidationException", "KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec ECC_NIST_P256"));
+    let e = run(&cloud, &me, "CreateKey", json!({"KeySpec": "ECC_NIST_P256"})).unwrap_err();
+    assert_eq!((e.code.as_ref(), e.message.as_str()), ("ValidationException", "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys."));
+    for spec in ["RSA_2048", "RSA_4096", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "ML_DSA_65", "ECC_NIST_EDWARDS25519"] {
+        let e = run(&cloud, &me, "CreateKey", json!({"KeySpec": spec, "KeyUsage": "SIGN_VERIFY"})).unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (501, "NotImplemented"), "{spec}");
+        assert!(e.message.contains(spec), "{}", e.message);
+    }
+    let e = run(&cloud, &me, "CreateKey", json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"})).unwrap_err();
+    assert_eq!(e.status, 501);
+    assert_eq!(code(run(&cloud, &me, "CreateKey", json!({"KeySpec": "RSA_2048", "KeyUsage": "KEY_AGREEMENT"}))), "ValidationException");
+    assert_eq!(code(run(&cloud, &me, "CreateKey", json!({"KeySpec": "ECC_NIST_P257", "KeyUsage": "SIGN_VERIFY"}))), "ValidationException");
+}
+
+#[test]
+fn sign_and_verify_raw_and_digest_with_the_public_key() {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    use p256::pkcs8::DecodePublicKey;
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let arn = signing_key(&cloud, &me);
+    run(&cloud, &me, "CreateAlias", json!({"AliasName": "alias/signer", "TargetKeyId": arn})).unwrap();
+    let pk = run(&cloud, &me, "GetPublicKey", json!({"KeyId": "alias/signer"})).unwrap();
+    assert_eq!(pk["KeyId"], arn);
+    assert_eq!((pk["KeySpec"].as_str(), pk["CustomerMasterKeySpec"].as_str(), pk["KeyUsage"].as_str()), (Some("ECC_NIST_P256"), Some("ECC_NIST_P256"), Some("SIGN_VERIFY")));
+    assert_eq!(pk["SigningAlgorithms"], json!(["ECDSA_SHA_256"]));
+    assert!(pk.get("EncryptionAlgorithms").is_none());
+    let public = p256::ecdsa::VerifyingKey::from_public_key_der(&unb64(&pk["PublicKey"])).unwrap();
+
+    let msg = b"the message";
+    let s = run(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": b64(msg), "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap();
+    assert_eq!((s["KeyId"].as_str(), s["SigningAlgorithm"].as_str()), (Some(arn.as_str()), Some("ECDSA_SHA_256")));
+    let sig = p256::ecdsa::DerSignature::from_bytes(&unb64(&s["Signature"])).unwrap();
+    public.verify_prehash(&sha256(msg), &sig).unwrap();
+    // A DIGEST is signed as given: the same signature verifies the raw message and its digest.
+    let d = run(&cloud, &me, "Sign", json!({"KeyId": "alias/signer", "Message": b64(&sha256(msg)), "MessageType": "DIGEST", "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap();
+    let dsig = p256::ecdsa::DerSignature::from_bytes(&unb64(&d["Signature"])).unwrap();
+    public.verify_prehash(&sha256(msg), &dsig).unwrap();
+    let ok = run(&cloud, &me, "Verify", json!({"KeyId": arn, "Message": b64(msg), "Signature": d["Signature"], "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap();
+    assert_eq!(ok, json!({"KeyId": arn, "SignatureValid": true, "SigningAlgorithm": "ECDSA_SHA_256"}));
+    run(&cloud, &me, "Verify", json!({"KeyId": arn, "Message": b64(&sha256(msg)), "MessageType": "DIGEST", "Signature": s["Signature"], "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap();
+    // A bad signature, another message, a digest hashed again: KMSInvalidSignatureException.
+    for (m, t, sg) in [(b64(b"other"), "RAW", s["Signature"].clone()), (b64(&sha256(msg)), "RAW", s["Signature"].clone()), (b64(msg), "RAW", json!(b64(b"garbage")))] {
+        let e = run(&cloud, &me, "Verify", json!({"KeyId": arn, "Message": m, "MessageType": t, "Signature": sg, "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap_err();
+        assert_eq!((e.status, e.code.as_ref(), e.message.as_str()), (400, "KMSInvalidSignatureException", ""));
+    }
+    // Validation.
+    let e = run(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": b64(&[1; 31]), "MessageType": "DIGEST", "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap_err();
+    assert_eq!((e.code.as_ref(), e.message.as_str()), ("ValidationException", "Digest is invalid length for algorithm ECDSA_SHA_256."));
+    assert_eq!(code(run(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": b64(&[1; 4097]), "SigningAlgorithm": "ECDSA_SHA_256"}))), "ValidationException");
+    assert_eq!(code(run(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": "", "SigningAlgorithm": "ECDSA_SHA_256"}))), "ValidationException");
+    assert_eq!(code(run(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": b64(msg), "SigningAlgorithm": "NOPE"}))), "ValidationException");
+    assert_eq!(code(run(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": b64(msg)}))), "ValidationException");
+    assert_eq!(code(run(&cloud, &me, "Verify", json!({"KeyId": arn, "Message": b64(msg), "Signature": "", "SigningAlgorithm": "ECDSA_SHA_256"}))), "ValidationException");
+    let e = run(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": b64(msg), "SigningAlgorithm": "ECDSA_SHA_384"})).unwrap_err();
+    assert_eq!((e.code.as_ref(), e.message.as_str()), ("InvalidKeyUsageException", "Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_NIST_P256."));
+    assert_eq!(code(run(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": b64(msg), "SigningAlgorithm": "RSASSA_PSS_SHA_256"}))), "InvalidKeyUsageException");
+    assert_eq!(code(run(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": b64(msg), "SigningAlgorithm": "ECDSA_SHA_256", "DryRun": true}))), "DryRunOperationException");
+}
+
+#[test]
+fn key_usage_states_and_rotation_of_signing_keys() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let arn = signing_key(&cloud, &me);
+    let sym = create(&cloud, &me, json!({}));
+    let mac = create(&cloud, &me, json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}));
+    let e = run(&cloud, &me, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x")})).unwrap_err();
+    assert_eq!((e.code.as_ref(), e.message.clone()), ("InvalidKeyUsageException", format!("{arn} key usage is SIGN_VERIFY which is not valid for Encrypt.")));
+    assert_eq!(code(run(&cloud, &me, "GenerateDataKey", json!({"KeyId": arn, "KeySpec": "AES_256"}))), "InvalidKeyUsageException");
+    assert_eq!(code(run(&cloud, &me, "GenerateMac", json!({"KeyId": arn, "Message": b64(b"m"), "MacAlgorithm": "HMAC_SHA_256"}))), "InvalidKeyUsageException");
+    assert_eq!(code(run(&cloud, &me, "GenerateDataKeyPair", json!({"KeyId": arn, "KeyPairSpec": "ECC_NIST_P256"}))), "InvalidKeyUsageException");
+    let e = run(&cloud, &me, "Sign", json!({"KeyId": sym, "Message": b64(b"m"), "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap_err();
+    assert_eq!((e.code.as_ref(), e.message.clone()), ("InvalidKeyUsageException", format!("{sym} key usage is ENCRYPT_DECRYPT which is not valid for Sign.")));
+    let e = run(&cloud, &me, "Verify", json!({"KeyId": mac, "Message": b64(b"m"), "Signature": b64(b"s"), "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap_err();
+    assert_eq!(e.message, format!("{mac} key usage is GENERATE_VERIFY_MAC which is not valid for Verify."));
+    assert_eq!(code(run(&cloud, &me, "GetPublicKey", json!({"KeyId": sym}))), "UnsupportedOperationException");
+    // Rotation is for symmetric encryption keys only: AWS's error has no message.
+    for op in ["EnableKeyRotation", "RotateKeyOnDemand", "DisableKeyRotation"] {
+        let e = run(&cloud, &me, op, json!({"KeyId": arn})).unwrap_err();
+        assert_eq!((e.code.as_ref(), e.message.as_str()), ("UnsupportedOperationException", ""), "{op}");
+    }
+    assert_eq!(run(&cloud, &me, "GetKeyRotationStatus", json!({"KeyId": arn})).unwrap()["KeyRotationEnabled"], false);
+    // Key states.
+    let sign = json!({"KeyId": arn, "Message": b64(b"m"), "SigningAlgorithm": "ECDSA_SHA_256"});
+    let sig = run(&cloud, &me, "Sign", sign.clone()).unwrap()["Signature"].clone();
+    let verify = json!({"KeyId": arn, "Message": b64(b"m"), "Signature": sig, "SigningAlgorithm": "ECDSA_SHA_256"});
+    run(&cloud, &me, "DisableKey", json!({"KeyId": arn})).unwrap();
+    for (op, input) in [("Sign", &sign), ("Verify", &verify), ("GetPublicKey", &json!({"KeyId": arn}))] {
+        assert_eq!(code(run(&cloud, &me, op, input.clone())), "DisabledException", "{op}");
+    }
+    run(&cloud, &me, "EnableKey", json!({"KeyId": arn})).unwrap();
+    run(&cloud, &me, "Verify", verify.clone()).unwrap();
+    run(&cloud, &me, "TagResource", json!({"KeyId": arn, "Tags": [{"TagKey": "t", "TagValue": "v"}]})).unwrap();
+    run(&cloud, &me, "ScheduleKeyDeletion", json!({"KeyId": arn, "PendingWindowInDays": 7})).unwrap();
+    for (op, input) in [("Sign", &sign), ("Verify", &verify), ("GetPublicKey", &json!({"KeyId": arn}))] {
+        assert_eq!(code(run(&cloud, &me, op, input.clone())), "KMSInvalidStateException", "{op}");
+    }
+    run(&cloud, &me, "CancelKeyDeletion", json!({"KeyId": arn})).unwrap();
+    run(&cloud, &me, "EnableKey", json!({"KeyId": arn})).unwrap();
+    run(&cloud, &me, "Verify", verify).unwrap();
+    // UpdateAlias keeps an alias on keys of one type.
+    run(&cloud, &me, "CreateAlias", json!({"AliasName": "alias/s", "TargetKeyId": arn})).unwrap();
+    assert_eq!(code(run(&cloud, &me, "UpdateAlias", json!({"AliasName": "alias/s", "TargetKeyId": sym}))), "ValidationException");
+    run(&cloud, &me, "UpdateAlias", json!({"AliasName": "alias/s", "TargetKeyId": signing_key(&cloud, &me)})).unwrap();
+}
+
+#[test]
+fn signing_keys_are_wrapped_at_rest_and_reload_from_their_record() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let arn = signing_key(&cloud, &me);
+    let (key, secret) = {
+        let st = cloud.read_state();
+        let key = st.kms.keys[&arn].clone();
+        let secret = st.kms.material(&cloud.kms_root, &key, &key.current().id).unwrap();
+        (key, secret)
+    };
+    assert_eq!(secret.len(), 32);
+    let record = serde_json::to_vec(&key).unwrap();
+    let text = String::from_utf8(record.clone()).unwrap();
+    assert!(!text.contains(&hex::encode(secret.as_slice())) && !text.contains(&b64(&secret)));
+    // A state loaded from the record alone (a restart) unwraps the same secret.
+    let mut fresh = KmsState::default();
+    fresh.load_record(&format!("kms/key/{arn}"), &record).unwrap();
+    let k = &fresh.keys[&arn];
+    assert_eq!(fresh.material(&cloud.kms_root, k, &k.current().id).unwrap().as_slice(), secret.as_slice());
+    let mut other = KmsState::default();
+    other.load_record(&format!("kms/key/{arn}"), &record).unwrap();
+    assert!(other.material(&RootKey::from_bytes(&[9; 32]), &other.keys[&arn], &key.current().id).is_none());
+}
+
+#[test]
+fn key_policies_decide_sign_and_verify_with_condition_keys() {
+    let cloud = cloud();
+    let owner = root(CUSTOMER);
+    let role = role_session(&cloud, CUSTOMER, "signer", json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}));
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "owner", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{CUSTOMER}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "no-sign", "Effect": "Deny", "Principal": {"AWS": format!("arn:aws:iam::{CUSTOMER}:role/signer")}, "Action": "kms:Sign", "Resource": "*"},
+        {"Sid": "digests-only", "Effect": "Deny", "Principal": {"AWS": format!("arn:aws:iam::{CUSTOMER}:role/signer")}, "Action": "kms:Verify", "Resource": "*",
+         "Condition": {"StringNotEquals": {"kms:MessageType": "DIGEST"}}},
+        // Denies every Verify unless kms:SigningAlgorithm is present and ECDSA_SHA_256.
+        {"Sid": "ecdsa-only", "Effect": "Deny", "Principal": "*", "Action": "kms:Verify", "Resource": "*",
+         "Condition": {"StringNotEquals": {"kms:SigningAlgorithm": "ECDSA_SHA_256"}}}
+    ]});
+    let arn = create(&cloud, &owner, json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY", "Policy": policy.to_string()}));
+    let digest = sha256(b"m");
+    let sig = run(&cloud, &owner, "Sign", json!({"KeyId": arn, "Message": b64(b"m"), "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap()["Signature"].clone();
+    assert_eq!(code(run(&cloud, &role, "Sign", json!({"KeyId": arn, "Message": b64(b"m"), "SigningAlgorithm": "ECDSA_SHA_256"}))), "AccessDeniedException");
+    run(&cloud, &role, "Verify", json!({"KeyId": arn, "Message": b64(&digest), "MessageType": "DIGEST", "Signature": sig, "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap();
+    // kms:MessageType is RAW when the parameter is omitted.
+    assert_eq!(code(run(&cloud, &role, "Verify", json!({"KeyId": arn, "Message": b64(b"m"), "Signature": sig, "SigningAlgorithm": "ECDSA_SHA_256"}))), "AccessDeniedException");
+    run(&cloud, &role, "GetPublicKey", json!({"KeyId": arn})).unwrap();
+    // A grant adds Sign to a principal the key policy does not name (no explicit deny).
+    let other = role_session(&cloud, CUSTOMER, "other", json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}));
+    assert_eq!(code(run(&cloud, &other, "Sign", json!({"KeyId": arn, "Message": b64(b"m"), "SigningAlgorithm": "ECDSA_SHA_256"}))), "AccessDeniedException");
+    run(&cloud, &owner, "CreateGrant", json!({"KeyId": arn, "GranteePrincipal": format!("arn:aws:iam::{CUSTOMER}:role/other"), "Operations": ["Sign"]})).unwrap();
+    run(&cloud, &other, "Sign", json!({"KeyId": arn, "Message": b64(b"m"), "SigningAlgorithm": "ECDSA_SHA_256"})).unwrap();
+}
+
+#[test]
+fn data_key_pairs_decrypt_to_their_pkcs8_private_key() {
+    use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey};
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let sym = create(&cloud, &me, json!({}));
+    let ctx = json!({"purpose": "pair"});
+    let (out, c) = run_call(&cloud, &me, "GenerateDataKeyPair", json!({"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256", "EncryptionContext": ctx}));
+    let out = out.unwrap();
+    assert_eq!((out["KeyId"].as_str(), out["KeyPairSpec"].as_str()), (Some(sym.as_str()), Some("ECC_NIST_P256")));
+    assert_eq!(out["KeyMaterialId"], run(&cloud, &me, "DescribeKey", json!({"KeyId": sym})).unwrap()["KeyMetadata"]["CurrentKeyMaterialId"]);
+    let private = unb64(&out["PrivateKeyPlaintext"]);
+    let sk = p256::SecretKey::from_pkcs8_der(&private).unwrap();
+    assert_eq!(sk.public_key().to_public_key_der().unwrap().as_bytes(), unb64(&out["PublicKey"]).as_slice());
+    p256::PublicKey::from_public_key_der(&unb64(&out["PublicKey"])).unwrap();
+    // The trail: parameters without secrets, no response elements, read-only.
+    assert_eq!(c.trail.request_parameters, Some(json!({"keyId": sym, "keyPairSpec": "ECC_NIST_P256", "encryptionContext": ctx})));
+    assert!(c.trail.response_elements.is_none() && c.trail.read_only);
+    let dec = run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": out["PrivateKeyCiphertextBlob"], "EncryptionContext": ctx})).unwrap();
+    assert_eq!(unb64(&dec["Plaintext"]), private);
+    assert_eq!(code(run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": out["PrivateKeyCiphertextBlob"]}))), "InvalidCiphertextException");
+    let w = run(&cloud, &me, "GenerateDataKeyPairWithoutPlaintext", json!({"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256"})).unwrap();
+    assert!(w.get("PrivateKeyPlaintext").is_none());
+    let dec = run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": w["PrivateKeyCiphertextBlob"]})).unwrap();
+    let sk = p256::SecretKey::from_pkcs8_der(&unb64(&dec["Plaintext"])).unwrap();
+    assert_eq!(sk.public_key().to_public_key_der().unwrap().as_bytes(), unb64(&w["PublicKey"]).as_slice());
+    // Other specs, recipients, dry runs.
+    let e = run(&cloud, &me, "GenerateDataKeyPair", json!({"KeyId": sym, "KeyPairSpec": "RSA_2048"})).unwrap_err();
+    assert_eq!(e.status, 501);
+    assert!(e.message.contains("RSA_2048"));
+    assert_eq!(code(run(&cloud, &me, "GenerateDataKeyPair", json!({"KeyId": sym, "KeyPairSpec": "RSA_1024"}))), "ValidationException");
+    assert_eq!(run(&cloud, &me, "GenerateDataKeyPair", json!({"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256", "Recipient": {}})).unwrap_err().status, 501);
+    assert_eq!(code(run(&cloud, &me, "GenerateDataKeyPair", json!({"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256", "DryRun": true}))), "DryRunOperationException");
+    run(&cloud, &me, "DisableKey", json!({"KeyId": sym})).unwrap();
+    assert_eq!(code(run(&cloud, &me, "GenerateDataKeyPair", json!({"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256"}))), "DisabledException");
+}
+
+#[test]
+fn data_key_pairs_need_their_own_permission_on_the_symmetric_key() {
+    let cloud = cloud();
+    let owner = root(CUSTOMER);
+    let sym = create(&cloud, &owner, json!({}));
+    let app = role_session(&cloud, CUSTOMER, "app", json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:GenerateDataKeyPairWithoutPlaintext", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:DataKeyPairSpec": "ECC_NIST_P256", "kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}}}]}));
+    run(&cloud, &app, "GenerateDataKeyPairWithoutPlaintext", json!({"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256"})).unwrap();
+    assert_eq!(code(run(&cloud, &app, "GenerateDataKeyPair", json!({"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256"}))), "AccessDeniedException");
+    assert_eq!(code(run(&cloud, &app, "GenerateDataKey", json!({"KeyId": sym, "KeySpec": "AES_256"}))), "AccessDeniedException");
+}
+
+#[test]
+fn signing_calls_keep_messages_and_signatures_out_of_the_trail() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let arn = signing_key(&cloud, &me);
+    let (s, c) = run_call(&cloud, &me, "Sign", json!({"KeyId": arn, "Message": b64(b"secret message"), "MessageType": "RAW", "SigningAlgorithm": "ECDSA_SHA_256"}));
+    let s = s.unwrap();
+    assert_eq!(c.trail.request_parameters, Some(json!({"keyId": arn, "messageType": "RAW", "signingAlgorithm": "ECDSA_SHA_256"})));
+    assert!(c.trail.read_only && c.trail.response_elements.is_none());
+    assert_eq!(c.trail.resources, vec![(arn.clone(), "AWS::KMS::Key".to_string())]);
+    let (_, c) = run_call(&cloud, &me, "Verify", json!({"KeyId": arn, "Message": b64(b"secret message"), "Signature": s["Signature"], "SigningAlgorithm": "ECDSA_SHA_256"}));
+    assert_eq!(c.trail.request_parameters, Some(json!({"keyId": arn, "signingAlgorithm": "ECDSA_SHA_256"})));
+}

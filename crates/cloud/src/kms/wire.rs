@@ -37,8 +37,8 @@ pub fn lower_first(s: &str) -> String {
     }
 }
 
-/// Blob members never enter the trail.
-const BLOBS: &[&str] = &["Plaintext", "CiphertextBlob", "Message", "Mac"];
+/// Blob members never enter the trail (CloudTrail records neither messages nor signatures).
+const BLOBS: &[&str] = &["Plaintext", "CiphertextBlob", "Message", "Mac", "Signature"];
 
 /// The request as CloudTrail records it: camelCase member names, without blobs.
 pub fn trail_parameters(input: &Value) -> Value {
@@ -269,6 +269,54 @@ pub struct MacRequest {
     pub grant_tokens: Option<Vec<String>>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SignRequest {
+    pub key_id: String,
+    #[serde(with = "b64")]
+    pub message: Vec<u8>,
+    #[serde(default)]
+    pub message_type: Option<String>,
+    pub signing_algorithm: String,
+    #[serde(default)]
+    pub grant_tokens: Option<Vec<String>>,
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerifyRequest {
+    pub key_id: String,
+    #[serde(with = "b64")]
+    pub message: Vec<u8>,
+    #[serde(default)]
+    pub message_type: Option<String>,
+    #[serde(with = "b64")]
+    pub signature: Vec<u8>,
+    pub signing_algorithm: String,
+    #[serde(default)]
+    pub grant_tokens: Option<Vec<String>>,
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyPairRequest {
+    pub key_id: String,
+    pub key_pair_spec: String,
+    #[serde(default)]
+    pub encryption_context: Option<Context>,
+    #[serde(default)]
+    pub grant_tokens: Option<Vec<String>>,
+    /// Nitro Enclaves attestation (GenerateDataKeyPair only): not implemented.
+    #[serde(default)]
+    pub recipient: Option<Value>,
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateGrantRequest {
@@ -353,8 +401,12 @@ pub struct KeyMetadata {
     pub encryption_algorithms: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac_algorithms: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_algorithms: Option<Vec<String>>,
     pub multi_region: bool,
-    pub current_key_material_id: String,
+    /// Present for symmetric encryption keys only (AWS's KeyMetadata).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

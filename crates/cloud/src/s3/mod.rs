@@ -158,7 +158,9 @@ async fn serve(
 
     op.map_err(|e| (e, resource.clone()))?;
     let mut req = req;
-    if signed.auth.as_ref().is_some_and(|a| a.location == sigv4::Location::Query) {
+    // (Signature: a SigV2 URL, which only compat mode lets through unverified.)
+    let presigned = signed.auth.as_ref().is_some_and(|a| a.location == sigv4::Location::Query) || (lenient && req.has("Signature"));
+    if presigned {
         presigned_headers(&mut req);
     }
     refuse_unsupported(&req).map_err(|e| (e, resource.clone()))?;

@@ -35,7 +35,7 @@ pub fn error_reply(err: &AwsError, resource: Option<&str>, request_id: &str) -> 
     x.elem("RequestId", request_id).elem("HostId", request_id).close("Error");
     let headers = err.headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     let mut reply = Reply { status: err.status, headers, body: ReplyBody::Xml(x.finish()) };
-    if err.code == "MethodNotAllowed" {
+    if err.code == "MethodNotAllowed" && !err.headers.iter().any(|(k, _)| *k == "allow") {
         reply.headers.push(("allow".into(), "GET, PUT, HEAD, DELETE, POST".into()));
     }
     reply
