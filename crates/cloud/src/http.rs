@@ -423,15 +423,12 @@ fn run_operation(call: &mut Call<'_>, route: &Route, body: &Bytes) -> Result<Rep
             let content_type = if route.protocol == Protocol::Json10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
             Ok(Reply { status: 200, content_type, headers: Vec::new(), body: serde_json::to_vec(&output).unwrap_or_default() })
         }
-        Protocol::RestXml => Err(AwsError::new(501, "NotImplemented", "S3 is not implemented yet in edgeward")),
     }
 }
 
 fn missing_auth(protocol: Protocol) -> AwsError {
     match protocol {
         Protocol::Query => AwsError::new(403, "MissingAuthenticationToken", "Request is missing Authentication Token"),
-        // S3 answers anonymous requests it does not allow this way.
-        Protocol::RestXml => AwsError::new(403, "AccessDenied", "Access Denied"),
         _ => AwsError::new(400, "MissingAuthenticationTokenException", "Request is missing Authentication Token"),
     }
 }
@@ -486,12 +483,6 @@ fn error_reply(protocol: Protocol, service: &str, err: &AwsError, request_id: &s
             let content_type = if protocol == Protocol::Json10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
             let err = shaped.as_ref().unwrap_or(err);
             Reply { status: err.status, content_type, headers, body: json::error_body(err) }
-        }
-        Protocol::RestXml => {
-            let mut x = crate::protocol::xml::Xml::new();
-            x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-            x.open("Error").elem("Code", &err.code).elem("Message", &err.message).elem("RequestId", request_id).close("Error");
-            Reply { status: err.status, content_type: "application/xml", headers: Vec::new(), body: x.finish().into_bytes() }
         }
     }
 }

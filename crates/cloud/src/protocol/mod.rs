@@ -8,11 +8,11 @@ pub mod query;
 pub mod xml;
 pub mod xml_in;
 
-/// How a request arrived, and so how its response and errors are shaped.
+/// How a request arrived, and so how its response and errors are shaped. (S3's restXml is
+/// its own: `s3::wire`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Query,
     Json10,
     Json11,
-    RestXml,
 }
