@@ -91,20 +91,44 @@ impl BlobStore {
         })
     }
 
-    /// Decrypts `[start, end)` of an object made of `pieces`, handing plaintext chunks to
-    /// `emit` in order (at most one segment at a time in memory). Blocking.
-    pub fn read_range(
-        &self,
-        key: &[u8; 32],
-        pieces: &[Piece],
-        start: u64,
-        end: u64,
-        mut emit: impl FnMut(Bytes) -> io::Result<()>,
-    ) -> io::Result<()> {
+    /// Opens an object's blob files. Read through the handles, the object stays readable
+    /// even if it is deleted or replaced (and its files removed) while it is being read.
+    pub fn open_object(&self, pieces: &[Piece]) -> io::Result<OpenObject> {
+        let files = pieces.iter().map(|p| Ok((p.clone(), File::open(self.blobs.join(&p.blob))?))).collect::<io::Result<_>>()?;
+        Ok(OpenObject { files })
+    }
+
+    /// Decrypts `[start, end)` of an object made of `pieces` (see [`OpenObject::read_range`]).
+    pub fn read_range(&self, key: &[u8; 32], pieces: &[Piece], start: u64, end: u64, emit: impl FnMut(Bytes) -> io::Result<()>) -> io::Result<()> {
+        self.open_object(pieces)?.read_range(key, start, end, emit)
+    }
+
+    /// The whole object in memory (small objects only: copies of metadata-sized data).
+    pub fn read_all(&self, key: &[u8; 32], pieces: &[Piece]) -> io::Result<Vec<u8>> {
+        let size = pieces.iter().map(|p| p.size).sum();
+        let mut out = Vec::with_capacity(size as usize);
+        self.read_range(key, pieces, 0, size, |b| {
+            out.extend_from_slice(&b);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// An object's blob files, open (see [`BlobStore::open_object`]).
+#[derive(Debug)]
+pub struct OpenObject {
+    files: Vec<(Piece, File)>,
+}
+
+impl OpenObject {
+    /// Decrypts `[start, end)` of the object, handing plaintext chunks to `emit` in order (at
+    /// most one segment at a time in memory). Blocking.
+    pub fn read_range(mut self, key: &[u8; 32], start: u64, end: u64, mut emit: impl FnMut(Bytes) -> io::Result<()>) -> io::Result<()> {
         let cipher = Aes256Gcm::new(key.into());
         let mut offset = 0u64;
         let mut sealed = vec![0u8; SEALED];
-        for piece in pieces {
+        for (piece, file) in &mut self.files {
             let (p_start, p_end) = (offset, offset + piece.size);
             offset = p_end;
             if p_end <= start || p_start >= end {
@@ -112,7 +136,6 @@ impl BlobStore {
             }
             let from = start.saturating_sub(p_start);
             let to = end.min(p_end) - p_start;
-            let mut file = File::open(self.blobs.join(&piece.blob))?;
             let first = from / SEGMENT as u64;
             file.seek(SeekFrom::Start(first * SEALED as u64))?;
             let mut index = first;
@@ -133,17 +156,6 @@ impl BlobStore {
             }
         }
         Ok(())
-    }
-
-    /// The whole object in memory (small objects only: copies of metadata-sized data).
-    pub fn read_all(&self, key: &[u8; 32], pieces: &[Piece]) -> io::Result<Vec<u8>> {
-        let size = pieces.iter().map(|p| p.size).sum();
-        let mut out = Vec::with_capacity(size as usize);
-        self.read_range(key, pieces, 0, size, |b| {
-            out.extend_from_slice(&b);
-            Ok(())
-        })?;
-        Ok(out)
     }
 }
 
@@ -263,6 +275,26 @@ mod tests {
         assert!(!raw.windows(64).any(|w| w == &data[..64]));
         // A different key cannot read it.
         assert!(store.read_all(&[8u8; 32], &pieces).is_err());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_open_object_reads_after_its_files_are_removed() {
+        let (store, dir) = store();
+        let key = [3u8; 32];
+        let mut w = store.create(&key, 0).unwrap();
+        w.write(&[42u8; 100_000]).unwrap();
+        let piece = w.finish().unwrap();
+        let open = store.open_object(std::slice::from_ref(&piece)).unwrap();
+        store.remove([piece.blob.clone()]);
+        assert!(store.open_object(std::slice::from_ref(&piece)).is_err());
+        let mut got = Vec::new();
+        open.read_range(&key, 0, 100_000, |b| {
+            got.extend_from_slice(&b);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, vec![42u8; 100_000]);
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -60,8 +60,9 @@ pub struct Reply {
 pub enum ReplyBody {
     Empty,
     Xml(String),
-    /// Decrypted from blob files as the client reads: `[start, end)` of the object.
-    Object { key: [u8; 32], pieces: Vec<model::Piece>, start: u64, end: u64 },
+    /// Decrypted from the object's (already open) blob files as the client reads:
+    /// `[start, end)` of the object.
+    Object { key: [u8; 32], object: blob::OpenObject, start: u64, end: u64 },
 }
 
 impl Reply {
@@ -98,7 +99,7 @@ pub async fn handle(cloud: &Cloud, parts: http::request::Parts, body: Incoming, 
     if expects_body && reply.status >= 300 {
         reply.headers.push(("connection".into(), "close".into()));
     }
-    render(cloud, reply, head, &request_id)
+    render(reply, head, &request_id)
 }
 
 type Failure = (AwsError, Option<String>);
@@ -385,7 +386,7 @@ pub fn authorize(
 
 /// Turns a reply into HTTP: S3's headers, no body on HEAD, object bytes streamed from a
 /// blocking reader through a small channel.
-fn render(cloud: &Cloud, reply: Reply, head: bool, request_id: &str) -> Response<Body> {
+fn render(reply: Reply, head: bool, request_id: &str) -> Response<Body> {
     let mut content_type = None;
     let body = match reply.body {
         _ if head => Body::empty(),
@@ -394,11 +395,10 @@ fn render(cloud: &Cloud, reply: Reply, head: bool, request_id: &str) -> Response
             content_type = Some("application/xml");
             Body::Full(Some(Bytes::from(xml)))
         }
-        ReplyBody::Object { key, pieces, start, end } => {
+        ReplyBody::Object { key, object, start, end } => {
             let (tx, rx) = tokio::sync::mpsc::channel(4);
-            let blobs = cloud.s3_blobs.clone();
             tokio::task::spawn_blocking(move || {
-                let result = blobs.read_range(&key, &pieces, start, end, |chunk| {
+                let result = object.read_range(&key, start, end, |chunk| {
                     tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::other("client went away"))
                 });
                 if let Err(e) = result {

@@ -398,7 +398,7 @@ pub async fn upload_part_copy(call: &mut Call<'_>, req: &S3Request) -> Result<Re
         let (upload_id, encryption, algorithm) = (u.id.clone(), u.encryption.clone(), u.checksum_algorithm);
         let (ub, uk) = (u.bucket.clone(), u.key.clone());
         // s3:GetObject on the source, its conditions, its data key (KMS Decrypt as the caller).
-        let (src, src_key) = objects::copy_source(call, st, req)?;
+        let (src, src_key, source) = objects::copy_source(call, st, req)?;
         let range = copy_range(req.header("x-amz-copy-source-range"), src.size)?;
         if range.1 - range.0 > MAX_PUT {
             return Err(AwsError::client(
@@ -409,12 +409,12 @@ pub async fn upload_part_copy(call: &mut Call<'_>, req: &S3Request) -> Result<Re
         let data_key = sse::open_key(call, st, &encryption, &ub, &uk)?;
         let nonce = take_nonce(call, st, req.bucket(), &upload_id)?;
         let target = PartTarget { number, upload_id, encryption, data_key, nonce, algorithm, keep_checksum: algorithm.is_some() };
-        Ok((target, src, src_key, range))
+        Ok((target, src, src_key, source, range))
     })
     .await?;
-    let (target, src, src_key, range) = prepared;
+    let (target, src, src_key, source, range) = prepared;
     let blobs = call.cloud.s3_blobs.clone();
-    let got = match objects::copy_bytes(&blobs, src_key, src.pieces.clone(), range, target.data_key, target.nonce, target.algorithm).await {
+    let got = match objects::copy_bytes(&blobs, src_key, source, range, target.data_key, target.nonce, target.algorithm).await {
         Ok(g) => g,
         Err(e) => return step(call, true, |_, _| Err(e)).await,
     };

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use edgeward_policy::ContextValue;
 use md5::{Digest, Md5};
 
-use super::blob::BlobStore;
+use super::blob::{BlobStore, OpenObject};
 use super::checksum::{self, ChecksumAlgorithm, Checksummer};
 use super::model::{Bucket, Checksum, Piece, Version, Versioning, STORED_HEADERS};
 use super::payload::Payload;
@@ -572,7 +572,9 @@ pub fn get_object(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Resul
         Some(enc) => sse::open_key(call, st, enc, &v.bucket, &v.key)?,
         None => return Err(AwsError::internal("an object without its encryption record")),
     };
-    Ok(Reply { status, headers, body: ReplyBody::Object { key: data_key, pieces: v.pieces.clone(), start, end } })
+    // Opened now, under the lock: a delete committed after this step cannot cut the read short.
+    let object = call.cloud.s3_blobs.open_object(&v.pieces).map_err(storage_error)?;
+    Ok(Reply { status, headers, body: ReplyBody::Object { key: data_key, object, start, end } })
 }
 
 /// An error that carries response headers (delete markers): S3 sends them with the error.
@@ -796,7 +798,7 @@ pub fn parse_copy_source(value: &str) -> Result<(String, String, Option<String>)
 
 /// The source of a copy, authorized (`s3:GetObject[Version]`), its `x-amz-copy-source-if-*`
 /// conditions checked, and its data key opened (through KMS as the caller when SSE-KMS).
-pub fn copy_source(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<(Version, [u8; 32]), AwsError> {
+pub fn copy_source(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<(Version, [u8; 32], OpenObject), AwsError> {
     let (src_bucket, src_key, src_version) = parse_copy_source(req.header("x-amz-copy-source").unwrap_or(""))?;
     let b = bucket(st, &src_bucket)?;
     let src_req = S3Request {
@@ -826,7 +828,8 @@ pub fn copy_source(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Resu
     }
     let enc = v.encryption.clone().ok_or_else(|| AwsError::internal("an object without its encryption record"))?;
     let key = sse::open_key(call, st, &enc, &v.bucket, &v.key)?;
-    Ok((v, key))
+    let object = call.cloud.s3_blobs.open_object(&v.pieces).map_err(storage_error)?;
+    Ok((v, key, object))
 }
 
 /// Re-encrypts `[start, end)` of a source object into a new blob (blocking thread),
@@ -834,7 +837,7 @@ pub fn copy_source(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Resu
 pub async fn copy_bytes(
     blobs: &BlobStore,
     src_key: [u8; 32],
-    src_pieces: Vec<Piece>,
+    source: OpenObject,
     range: (u64, u64),
     dst_key: [u8; 32],
     nonce_prefix: u32,
@@ -845,7 +848,7 @@ pub async fn copy_bytes(
         let mut writer = blobs.create(&dst_key, nonce_prefix)?;
         let mut md5 = Md5::new();
         let mut sum = algorithm.map(ChecksumAlgorithm::hasher);
-        blobs.read_range(&src_key, &src_pieces, range.0, range.1, |chunk| {
+        source.read_range(&src_key, range.0, range.1, |chunk| {
             md5.update(&chunk);
             if let Some(s) = &mut sum {
                 s.update(&chunk);
@@ -862,7 +865,7 @@ pub async fn copy_bytes(
 
 pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, AwsError> {
     let prepared = step(call, false, |call, st| {
-        let (src, src_key) = copy_source(call, st, req)?;
+        let (src, src_key, source) = copy_source(call, st, req)?;
         let replace_meta = match req.header("x-amz-metadata-directive") {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -898,17 +901,17 @@ pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, 
         authorize(call, st, b, Some(req.key()), "s3:PutObject", req, write_context(&tags))?;
         let rec = b.rec.clone();
         let (enc, dst_key) = sse::new_key(call, st, req, &rec, req.key())?;
-        Ok((src, src_key, enc, dst_key, headers, metadata, tags))
+        Ok((src, src_key, source, enc, dst_key, headers, metadata, tags))
     })
     .await?;
-    let (src, src_key, enc, dst_key, headers, metadata, tags) = prepared;
+    let (src, src_key, source, enc, dst_key, headers, metadata, tags) = prepared;
     let algorithm = match req.header("x-amz-checksum-algorithm").map(ChecksumAlgorithm::parse) {
         Some(Some(a)) => Some(a),
         Some(None) => return step(call, true, |_, _| Err(AwsError::client("InvalidRequest", "Checksum algorithm provided is unsupported."))).await,
         None => src.checksum.as_ref().map(|c| c.algorithm),
     };
     let blobs = call.cloud.s3_blobs.clone();
-    let got = match copy_bytes(&blobs, src_key, src.pieces.clone(), (0, src.size), dst_key, 0, algorithm).await {
+    let got = match copy_bytes(&blobs, src_key, source, (0, src.size), dst_key, 0, algorithm).await {
         Ok(g) => g,
         Err(e) => return step(call, true, |_, _| Err(e)).await,
     };
