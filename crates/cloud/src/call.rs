@@ -23,6 +23,8 @@ pub struct TrailDraft {
     pub read_only: bool,
     /// A data event (S3 object operations) rather than a management event.
     pub data_event: bool,
+    /// `userIdentity.invokedBy`: the service calling on the caller's behalf (`s3.amazonaws.com`).
+    pub invoked_by: Option<String>,
 }
 
 pub struct Call<'a> {

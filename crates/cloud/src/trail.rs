@@ -115,6 +115,7 @@ fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, share
             accessKeyId: &c.access_key_id,
             accountId: &c.account,
             arn: &c.arn,
+            invokedBy: call.trail.invoked_by.as_deref(),
             principalId: c.user_id(),
             sessionContext: session_context,
             r#type: c.trail_type(),
@@ -197,6 +198,9 @@ struct UserIdentity<'a> {
     accessKeyId: &'a str,
     accountId: &'a str,
     arn: &'a str,
+    /// The service that made the call on the caller's behalf (forward access).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invokedBy: Option<&'a str>,
     principalId: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     sessionContext: Option<SessionContext<'a>>,
@@ -396,7 +400,7 @@ mod tests {
                 now: 1_790_000_123,
                 caller,
                 batch: Default::default(),
-                trail: TrailDraft { request_parameters, response_elements, resources, resource_account: resource_account.clone(), read_only, data_event: false },
+                trail: TrailDraft { request_parameters, response_elements, resources, resource_account: resource_account.clone(), read_only, data_event: false, invoked_by: None },
                 enforce: true,
             };
             let other = resource_account.filter(|a| *a != call.caller.account);

@@ -102,28 +102,17 @@ fn forwarded<T>(
     f: impl FnOnce(&mut Call<'_>, &mut State) -> Result<T, AwsError>,
 ) -> Result<T, AwsError> {
     let service_host = format!("{via}.amazonaws.com");
-    let draft = TrailDraft { request_parameters: Some(params), read_only: true, ..TrailDraft::default() };
+    let draft = TrailDraft { request_parameters: Some(params), read_only: true, invoked_by: Some(service_host.clone()), ..TrailDraft::default() };
     let saved_trail = std::mem::replace(&mut call.trail, draft);
     let saved_service = std::mem::replace(&mut call.service, "kms");
     let saved_op = std::mem::replace(&mut call.operation, op.to_string());
     let saved_id = std::mem::replace(&mut call.request_id, crate::ids::uuid());
     let saved_ip = std::mem::replace(&mut call.source_ip, service_host.clone());
     let saved_ua = std::mem::replace(&mut call.user_agent, service_host.clone());
-    let first = call.batch.trail.len();
 
     let result = f(call, st).map_err(super::json_error);
     let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
     crate::trail::record(call, &outcome);
-    for append in &mut call.batch.trail[first..] {
-        if let Ok(mut event) = serde_json::from_slice::<Value>(&append.event) {
-            if let Some(identity) = event.get_mut("userIdentity").and_then(Value::as_object_mut) {
-                identity.insert("invokedBy".into(), Value::String(service_host.clone()));
-            }
-            if let Ok(bytes) = serde_json::to_vec(&event) {
-                append.event = bytes;
-            }
-        }
-    }
 
     call.trail = saved_trail;
     call.service = saved_service;
