@@ -115,7 +115,8 @@ async fn serve(
     let host = parts.headers.get("host").and_then(|v| v.to_str().ok()).or(parts.uri.host());
     let (bucket, key) = request::address(host, parts.uri.path()).map_err(|e| (e, None))?;
     let query: Vec<(String, String)> = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect();
-    let has = |name: &str| query.iter().any(|(k, _)| k == name);
+    // `list-type=2` names ListObjectsV2; any other value is the original ListObjects.
+    let has = |name: &str| query.iter().any(|(k, v)| k == name && (name != "list-type" || v == "2"));
     let copy_source = parts.headers.contains_key("x-amz-copy-source");
     let resource = match (&bucket, &key) {
         (Some(b), Some(k)) => Some(format!("/{b}/{k}")),
@@ -141,7 +142,15 @@ async fn serve(
     if header_auth && !parts.headers.contains_key("x-amz-content-sha256") && !lenient {
         return Err((AwsError::client("InvalidRequest", "Missing required header for this request: x-amz-content-sha256"), resource));
     }
-    let sig_error = |e: sigv4::SigV4Error| wire::signature_error(e);
+    let sig_error = |e: sigv4::SigV4Error| {
+        let mismatch = e.kind == sigv4::ErrorKind::SignatureMismatch;
+        let err = wire::signature_error(e);
+        // S3 names the key and the signature it was given.
+        match provided_signature(parts).filter(|_| mismatch) {
+            Some((key, signature)) => err.with("AWSAccessKeyId", key).with("SignatureProvided", signature),
+            None => err,
+        }
+    };
     let auth_error = |f: crate::identity::AuthFailure| match f {
         crate::identity::AuthFailure::Expired => AwsError::client("ExpiredToken", "The provided token has expired."),
         crate::identity::AuthFailure::BadToken => AwsError::client("InvalidToken", "The provided token is malformed or otherwise invalid."),
@@ -184,6 +193,18 @@ async fn serve(
     // Object-level operations are CloudTrail data events.
     call.trail.data_event = req.key.is_some() || req.op == "DeleteObjects" || req.op == "ListObjects" || req.op == "ListObjectsV2" || req.op == "ListObjectVersions";
     run(&mut call, &req, payload).await.map_err(|e| (e, resource))
+}
+
+/// The access key id and signature a request carries (header or presigned URL).
+fn provided_signature(parts: &http::request::Parts) -> Option<(String, String)> {
+    if let Some(auth) = parts.headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        let field = |name: &str| auth.split(name).nth(1).and_then(|r| r.split([',', ' ']).next()).map(str::to_string);
+        let key = field("Credential=")?.split('/').next()?.to_string();
+        return Some((key, field("Signature=")?));
+    }
+    let query: Vec<(String, String)> = form_urlencoded::parse(parts.uri.query()?.as_bytes()).into_owned().collect();
+    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    Some((get("X-Amz-Credential")?.split('/').next()?.to_string(), get("X-Amz-Signature")?))
 }
 
 /// Headers asking for features a bucket here does not have are refused as S3 refuses them,
