@@ -379,7 +379,9 @@ mod tests {
         let params = json!({"RoleName": "bench-role", "Password": "p", "nested": [{"SecretAccessKey": "x", "n": 1.5, "b": null}], "Zz": "\u{1}\t\n</x>"});
         let response = json!({"role": {"arn": "arn:aws:iam::111111111111:role/bench-role", "createDate": "2026-01-01T00:00:00Z"}, "credentials": {"sessionToken": "t", "accessKeyId": "ASIA"}});
         let denied = AwsError::new(403, "AccessDenied", "User: x is not authorized to perform: iam:GetRole on resource: \"y\"");
-        let cases: Vec<(Caller, Option<Value>, Option<Value>, Vec<(String, String)>, Option<String>, Result<(), AwsError>, bool)> = vec![
+        // (caller, request parameters, response elements, resources, resource account, outcome, read-only)
+        type Case = (Caller, Option<Value>, Option<Value>, Vec<(String, String)>, Option<String>, Result<(), AwsError>, bool);
+        let cases: Vec<Case> = vec![
             (root.clone(), None, None, vec![], None, Ok(()), true),
             (root, Some(params.clone()), Some(response.clone()), vec![("arn:aws:iam::111111111111:role/bench-role".into(), "AWS::IAM::Role".into())], None, Ok(()), true),
             (user.clone(), Some(params.clone()), Some(response.clone()), vec![("*".into(), "AWS::IAM::Role".into())], None, Err(denied.clone()), false),
