@@ -455,6 +455,34 @@ def anonymous_access():
 
 
 @run
+def settings_never_configured():
+    # Configurations edgeward does not hold read as S3 answers a bucket without them (what
+    # tools that read every bucket setting expect); setting them is refused by name.
+    c.create_bucket(Bucket="api-settings")
+    c.put_object(Bucket="api-settings", Key="o", Body=b"x")
+    for call, code in [(c.get_bucket_cors, "NoSuchCORSConfiguration"), (c.get_bucket_lifecycle_configuration, "NoSuchLifecycleConfiguration"),
+                       (c.get_bucket_website, "NoSuchWebsiteConfiguration"), (c.get_bucket_replication, "ReplicationConfigurationNotFoundError"),
+                       (c.get_object_lock_configuration, "ObjectLockConfigurationNotFoundError")]:
+        assert code_status(call, Bucket="api-settings") == (code, 404), call
+    assert c.get_bucket_request_payment(Bucket="api-settings")["Payer"] == "BucketOwner"
+    assert "Status" not in c.get_bucket_accelerate_configuration(Bucket="api-settings")
+    assert "LoggingEnabled" not in c.get_bucket_logging(Bucket="api-settings")
+    rules = c.get_bucket_ownership_controls(Bucket="api-settings")["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}], rules
+    for acl in (c.get_bucket_acl(Bucket="api-settings"), c.get_object_acl(Bucket="api-settings", Key="o")):
+        owner = acl["Owner"]["ID"]
+        assert acl["Grants"] == [{"Grantee": {"ID": owner, "DisplayName": CUSTOMER, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}], acl
+    assert c.put_bucket_acl(Bucket="api-settings", ACL="private")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert code_status(c.put_bucket_acl, Bucket="api-settings", ACL="public-read") == ("AccessControlListNotSupported", 400)
+    assert code_status(c.put_object, Bucket="api-settings", Key="p", Body=b"x", ACL="public-read") == ("AccessControlListNotSupported", 400)
+    assert code_status(c.put_bucket_cors, Bucket="api-settings", CORSConfiguration={
+        "CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]}) == ("NotImplemented", 501)
+    # Reading settings is still authorized: another account gets AccessDenied.
+    assert code_status(v.get_bucket_cors, Bucket="api-settings") == ("AccessDenied", 403)
+    assert code_status(v.get_bucket_acl, Bucket="api-settings") == ("AccessDenied", 403)
+
+
+@run
 def bucket_policy_invalid_action():
     # S3 refuses a bucket policy naming an action S3 does not have ("Policy has invalid action").
     c.create_bucket(Bucket="api-policy-action")
@@ -661,8 +689,9 @@ def error_shape():
     status, _, body = unsigned("GET", "/api-errors/missing-key")
     assert status == 403 and error_xml(body)["Code"] == "AccessDenied", (status, body)
     # Subresources edgeward does not implement say so by name.
-    status, _, body = signed("GET", "/api-errors", account=CUSTOMER, query="cors=")
+    status, _, body = signed("PUT", "/api-errors", account=CUSTOMER, query="lifecycle=", body=b"<LifecycleConfiguration/>")
     assert status == 501 and error_xml(body)["Code"] == "NotImplemented", body
+    assert b"PutBucketLifecycle" in body, body
 
 
 @run

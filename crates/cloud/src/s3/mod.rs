@@ -12,7 +12,8 @@
 //! (encrypted object files), `sse` (SSE-S3 and SSE-KMS data keys; KMS through
 //! `kms::forward`), `buckets` (bucket operations and configuration), `objects` (object
 //! operations), `listing` (ListObjects, ListObjectsV2, ListObjectVersions), `multipart`,
-//! `wire` (XML bodies and S3's error shape), `checksum`, `chunked`.
+//! `wire` (XML bodies and S3's error shape), `settings` (configurations edgeward never
+//! holds, read as S3 answers a bucket without them), `checksum`, `chunked`.
 
 mod actions;
 pub mod blob;
@@ -25,6 +26,7 @@ mod multipart;
 mod objects;
 mod payload;
 pub mod request;
+mod settings;
 mod sse;
 mod wire;
 
@@ -317,6 +319,11 @@ fn dispatch(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8]) -
         "AbortMultipartUpload" => multipart::abort(call, st, req),
         "ListParts" => multipart::list_parts(call, st, req),
         "ListMultipartUploads" => multipart::list_uploads(call, st, req),
+        "GetBucketAcl" | "PutBucketAcl" | "GetObjectAcl" | "PutObjectAcl" | "GetBucketCors" | "DeleteBucketCors"
+        | "GetBucketLifecycleConfiguration" | "DeleteBucketLifecycle" | "GetBucketWebsite" | "DeleteBucketWebsite"
+        | "GetBucketReplication" | "DeleteBucketReplication" | "GetObjectLockConfiguration" | "GetBucketAccelerateConfiguration"
+        | "GetBucketRequestPayment" | "GetBucketLogging" | "GetBucketNotificationConfiguration" | "GetBucketOwnershipControls"
+        | "ListBucketIntelligentTieringConfigurations" | "ListBucketInventoryConfigurations" => settings::never_set(call, st, req),
         other => Err(AwsError::new(501, "NotImplemented", format!("edgeward does not implement {other}"))),
     }
 }

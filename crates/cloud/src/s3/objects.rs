@@ -331,7 +331,7 @@ pub fn check_write_conditions(b: &Bucket, req: &S3Request) -> Result<(), AwsErro
 }
 
 /// The version a read names: `versionId`, else the current one. Errors as S3 gives them.
-fn find_version<'b>(b: &'b Bucket, req: &S3Request) -> Result<&'b Version, AwsError> {
+pub fn find_version<'b>(b: &'b Bucket, req: &S3Request) -> Result<&'b Version, AwsError> {
     let key = req.key();
     match req.q("versionId") {
         Some(id) => {

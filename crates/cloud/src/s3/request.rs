@@ -116,8 +116,43 @@ const UNSUPPORTED: [(&str, &str); 22] = [
     ("metadataTable", "BucketMetadataTableConfiguration"),
 ];
 
+/// Reads (and deletions) of configurations edgeward never holds, answered as S3 answers a
+/// bucket without them (`settings`): `(subresource, method, operation)`.
+const NEVER_SET: [(&str, Method, &str); 18] = [
+    ("acl", Method::GET, "GetBucketAcl"),
+    ("acl", Method::PUT, "PutBucketAcl"),
+    ("cors", Method::GET, "GetBucketCors"),
+    ("cors", Method::DELETE, "DeleteBucketCors"),
+    ("lifecycle", Method::GET, "GetBucketLifecycleConfiguration"),
+    ("lifecycle", Method::DELETE, "DeleteBucketLifecycle"),
+    ("website", Method::GET, "GetBucketWebsite"),
+    ("website", Method::DELETE, "DeleteBucketWebsite"),
+    ("replication", Method::GET, "GetBucketReplication"),
+    ("replication", Method::DELETE, "DeleteBucketReplication"),
+    ("object-lock", Method::GET, "GetObjectLockConfiguration"),
+    ("accelerate", Method::GET, "GetBucketAccelerateConfiguration"),
+    ("requestPayment", Method::GET, "GetBucketRequestPayment"),
+    ("logging", Method::GET, "GetBucketLogging"),
+    ("notification", Method::GET, "GetBucketNotificationConfiguration"),
+    ("ownershipControls", Method::GET, "GetBucketOwnershipControls"),
+    ("intelligent-tiering", Method::GET, "ListBucketIntelligentTieringConfigurations"),
+    ("inventory", Method::GET, "ListBucketInventoryConfigurations"),
+];
+
 /// The operation a request names. Unknown combinations answer S3's errors.
 pub fn operation(method: &Method, bucket: bool, key: bool, has: impl Fn(&str) -> bool, copy_source: bool) -> Result<&'static str, AwsError> {
+    if bucket {
+        if key && has("acl") && matches!(*method, Method::GET | Method::HEAD) {
+            return Ok("GetObjectAcl");
+        }
+        if key && has("acl") && *method == Method::PUT {
+            return Ok("PutObjectAcl");
+        }
+        let get = if *method == Method::HEAD { Method::GET } else { method.clone() };
+        if let Some((_, _, op)) = NEVER_SET.iter().find(|(sub, m, _)| !key && *m == get && has(sub) && !(*sub == "inventory" && has("id"))) {
+            return Ok(op);
+        }
+    }
     for (sub, name) in UNSUPPORTED {
         if has(sub) {
             let verb = match *method {
@@ -273,6 +308,28 @@ pub fn iam_action(op: &str, versioned: bool) -> &'static str {
         "DeleteObjectTagging" if versioned => "s3:DeleteObjectVersionTagging",
         "DeleteObjectTagging" => "s3:DeleteObjectTagging",
         "AbortMultipartUpload" => "s3:AbortMultipartUpload",
+        "GetBucketAcl" => "s3:GetBucketAcl",
+        "PutBucketAcl" => "s3:PutBucketAcl",
+        "GetObjectAcl" if versioned => "s3:GetObjectVersionAcl",
+        "GetObjectAcl" => "s3:GetObjectAcl",
+        "PutObjectAcl" if versioned => "s3:PutObjectVersionAcl",
+        "PutObjectAcl" => "s3:PutObjectAcl",
+        "GetBucketCors" => "s3:GetBucketCORS",
+        "DeleteBucketCors" => "s3:PutBucketCORS",
+        "GetBucketLifecycleConfiguration" => "s3:GetLifecycleConfiguration",
+        "DeleteBucketLifecycle" => "s3:PutLifecycleConfiguration",
+        "GetBucketWebsite" => "s3:GetBucketWebsite",
+        "DeleteBucketWebsite" => "s3:DeleteBucketWebsite",
+        "GetBucketReplication" => "s3:GetReplicationConfiguration",
+        "DeleteBucketReplication" => "s3:PutReplicationConfiguration",
+        "GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration",
+        "GetBucketAccelerateConfiguration" => "s3:GetAccelerateConfiguration",
+        "GetBucketRequestPayment" => "s3:GetBucketRequestPayment",
+        "GetBucketLogging" => "s3:GetBucketLogging",
+        "GetBucketNotificationConfiguration" => "s3:GetBucketNotification",
+        "GetBucketOwnershipControls" => "s3:GetBucketOwnershipControls",
+        "ListBucketIntelligentTieringConfigurations" => "s3:GetIntelligentTieringConfiguration",
+        "ListBucketInventoryConfigurations" => "s3:GetInventoryConfiguration",
         "ListParts" => "s3:ListMultipartUploadParts",
         // PutObject, CopyObject (destination), CreateMultipartUpload, UploadPart(Copy), CompleteMultipartUpload.
         _ => "s3:PutObject",
