@@ -279,6 +279,12 @@ async fn dispatch(
     // An SQS long poll that finds nothing gives back a wait: its staged changes (if any) are
     // committed, then it waits holding no lock and runs again; only the last run is traced.
     let mut poll = crate::sqs::Poll::default();
+    // Decoding the input and encoding the output need no lock: they happen outside the
+    // commit-order section (a decoding error still runs through it, to be traced).
+    let json_input = match route.protocol {
+        Protocol::Json10 | Protocol::Json11 if route.service != "sqs" => Some(json::parse_body(body, "ValidationException")),
+        _ => None,
+    };
     let (result, pending) = loop {
         let (wait, staged) = {
             let _order = cloud.commit_order.lock().unwrap_or_else(|e| e.into_inner());
@@ -288,9 +294,9 @@ async fn dispatch(
             }
             let result = if route.service == "sqs" {
                 crate::sqs::run(&mut call, route.params.as_ref(), &route.operation, parts, body, &mut poll)
-                    .map(|r| Reply { status: 200, content_type: r.content_type, headers: Vec::new(), body: r.body })
+                    .map(|r| Output::Ready(Reply { status: 200, content_type: r.content_type, headers: Vec::new(), body: r.body }))
             } else {
-                run_operation(&mut call, route, body)
+                run_operation(&mut call, route, json_input.as_ref())
             };
             match poll.take_wait() {
                 Some(wait) if result.is_ok() => {
@@ -311,7 +317,31 @@ async fn dispatch(
         wait.wait().await;
     };
     durable(pending).await;
-    result
+    result.map(|out| render(out, route, &call.request_id))
+}
+
+/// An operation's result before it is encoded.
+enum Output {
+    Ready(Reply),
+    /// awsQuery: the `<OpResult>` members and the service's XML namespace.
+    Query { xmlns: &'static str, members: String },
+    Json(serde_json::Value),
+}
+
+fn render(out: Output, route: &Route, request_id: &str) -> Reply {
+    match out {
+        Output::Ready(reply) => reply,
+        Output::Query { xmlns, members } => Reply {
+            status: 200,
+            content_type: "text/xml",
+            headers: Vec::new(),
+            body: query::success(&route.operation, xmlns, &members, request_id).into_bytes(),
+        },
+        Output::Json(value) => {
+            let content_type = if route.protocol == Protocol::Json10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
+            Reply { status: 200, content_type, headers: Vec::new(), body: serde_json::to_vec(&value).unwrap_or_default() }
+        }
+    }
 }
 
 /// Waits until a submitted batch is on disk. If the commit fails, memory may be ahead of
@@ -387,7 +417,7 @@ pub(crate) fn request_parts<'a>(parts: &'a http::request::Parts, body_sha256: &'
     }
 }
 
-fn run_operation(call: &mut Call<'_>, route: &Route, body: &Bytes) -> Result<Reply, AwsError> {
+fn run_operation(call: &mut Call<'_>, route: &Route, json_input: Option<&Result<serde_json::Value, AwsError>>) -> Result<Output, AwsError> {
     match route.protocol {
         Protocol::Query => {
             let Some(params) = route.params.as_ref() else {
@@ -398,20 +428,18 @@ fn run_operation(call: &mut Call<'_>, route: &Route, body: &Bytes) -> Result<Rep
                 "sts" => ("https://sts.amazonaws.com/doc/2011-06-15/", crate::sts::handle(call, &route.operation, params)),
                 other => return Err(AwsError::new(501, "NotImplemented", format!("The {other} service is not implemented yet in edgeward"))),
             };
-            let xml = result?;
-            Ok(Reply {
-                status: 200,
-                content_type: "text/xml",
-                headers: Vec::new(),
-                body: query::success(&route.operation, xmlns, &xml, &call.request_id).into_bytes(),
-            })
+            Ok(Output::Query { xmlns, members: result? })
         }
         Protocol::Json10 | Protocol::Json11 => {
-            let input = json::parse_body(body, "ValidationException")?;
+            let input = match json_input {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => return Err(e.clone()),
+                None => return Err(AwsError::internal("an awsJson route without its input")),
+            };
             let output = match route.service {
-                "cloudtrail" => crate::cloudtrail::handle(call, &route.operation, &input)?,
-                "kms" => crate::kms::handle(call, &route.operation, &input)?,
-                "secretsmanager" => crate::secrets::handle(call, &route.operation, &input)?,
+                "cloudtrail" => crate::cloudtrail::handle(call, &route.operation, input)?,
+                "kms" => crate::kms::handle(call, &route.operation, input)?,
+                "secretsmanager" => crate::secrets::handle(call, &route.operation, input)?,
                 other => {
                     return Err(AwsError::new(
                         501,
@@ -420,8 +448,7 @@ fn run_operation(call: &mut Call<'_>, route: &Route, body: &Bytes) -> Result<Rep
                     ))
                 }
             };
-            let content_type = if route.protocol == Protocol::Json10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
-            Ok(Reply { status: 200, content_type, headers: Vec::new(), body: serde_json::to_vec(&output).unwrap_or_default() })
+            Ok(Output::Json(output))
         }
     }
 }
