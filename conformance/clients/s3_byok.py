@@ -10,7 +10,7 @@ made on the vendor's behalf (invokedBy s3.amazonaws.com), and no plaintext reach
 import os
 
 from edgeward_env import CUSTOMER, DATA_DIR, REGION, VENDOR, client
-from s3_util import Sections, code_status, err, events, policy, s3
+from s3_util import Sections, code_status, err, events, operator_sts, policy, s3
 
 BUCKET = "byok-results"
 ROLE = "edgeward-platform"
@@ -27,11 +27,7 @@ iam_v = client("iam", VENDOR)
 
 # --- the vendor: an operator who may assume the platform role, the role and its identity
 # policy (across accounts the caller's own policy must allow the S3 and KMS actions too) ---
-iam_v.create_user(UserName="platform-operator")
-iam_v.put_user_policy(UserName="platform-operator", PolicyName="assume", PolicyDocument=policy(
-    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{VENDOR}:role/edgeward-*"}))
-op = iam_v.create_access_key(UserName="platform-operator")["AccessKey"]
-op_sts = client("sts", key=op["AccessKeyId"], secret=op["SecretAccessKey"])
+op_sts = operator_sts(VENDOR, f"arn:aws:iam::{VENDOR}:role/edgeward-*")
 trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{VENDOR}:root"}, "Action": "sts:AssumeRole"})
 iam_v.create_role(RoleName=ROLE, AssumeRolePolicyDocument=trust)
 iam_v.create_role(RoleName="edgeward-other", AssumeRolePolicyDocument=trust)

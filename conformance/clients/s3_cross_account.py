@@ -6,7 +6,7 @@ missing (denied) and present (allowed), keys outside the prefix are denied, and 
 accounts' trails hold the calls with the vendor session's full identity."""
 
 from edgeward_env import CUSTOMER, VENDOR, client
-from s3_util import Sections, code_status, err, events, policy, s3
+from s3_util import Sections, code_status, err, events, operator_sts, policy, s3
 
 BUCKET = "xacct-results"
 ROLE = "edgeward-platform"
@@ -20,11 +20,7 @@ iam_v = client("iam", VENDOR)
 # The vendor side: an operator user that may assume the platform roles (AWS does not let
 # an account's root user assume roles), and two roles: one with an identity policy for
 # the customer bucket, one without.
-iam_v.create_user(UserName="platform-operator")
-iam_v.put_user_policy(UserName="platform-operator", PolicyName="assume", PolicyDocument=policy(
-    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{VENDOR}:role/edgeward-platform*"}))
-op_key = iam_v.create_access_key(UserName="platform-operator")["AccessKey"]
-op_sts = client("sts", key=op_key["AccessKeyId"], secret=op_key["SecretAccessKey"])
+op_sts = operator_sts(VENDOR, f"arn:aws:iam::{VENDOR}:role/edgeward-platform*")
 trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{VENDOR}:root"}, "Action": "sts:AssumeRole"})
 role = iam_v.create_role(RoleName=ROLE, AssumeRolePolicyDocument=trust)["Role"]
 iam_v.create_role(RoleName=BARE_ROLE, AssumeRolePolicyDocument=trust)

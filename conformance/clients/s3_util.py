@@ -61,6 +61,17 @@ def policy(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+def operator_sts(account, roles):
+    """STS as an IAM user `platform-operator` of `account` allowed to assume the roles
+    matching `roles` (an ARN pattern): AWS does not let an account's root user assume roles."""
+    iam = client("iam", account)
+    iam.create_user(UserName="platform-operator")
+    iam.put_user_policy(UserName="platform-operator", PolicyName="assume", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": roles}))
+    key = iam.create_access_key(UserName="platform-operator")["AccessKey"]
+    return client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+
+
 def signed(method, path, account=None, creds=None, query="", body=b"", headers=None, host=None, region=REGION, send_body=None):
     """Signs a request with SigV4 (S3's variant: x-amz-content-sha256 of the body) and sends
     it to the server; `host` overrides the Host header (virtual-host-style addressing);

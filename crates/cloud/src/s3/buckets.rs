@@ -231,16 +231,23 @@ fn malformed_policy(message: &str) -> AwsError {
     AwsError::client("MalformedPolicy", message.to_string())
 }
 
+/// A policy document's statements as JSON (one or a list); none if it is not JSON. The
+/// document was already validated by the policy engine: these checks are S3's own.
+fn statements(text: &str) -> Vec<serde_json::Value> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(mut doc)) => match doc.remove("Statement") {
+            Some(serde_json::Value::Array(list)) => list,
+            Some(one) => vec![one],
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// Every `Resource` of a bucket policy must name the bucket or objects in it.
 fn check_policy_resources(text: &str, bucket: &str) -> Result<(), AwsError> {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return Ok(()) };
-    let statements = match v.get("Statement") {
-        Some(serde_json::Value::Array(a)) => a.clone(),
-        Some(s) => vec![s.clone()],
-        None => Vec::new(),
-    };
     let prefix = format!("arn:aws:s3:::{bucket}");
-    for s in statements {
+    for s in statements(text) {
         let resources = match s.get("Resource").or_else(|| s.get("NotResource")) {
             Some(serde_json::Value::String(r)) => vec![r.clone()],
             Some(serde_json::Value::Array(a)) => a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect(),
@@ -268,12 +275,6 @@ fn check_policy_resources(text: &str, bucket: &str) -> Result<(), AwsError> {
 /// S3's notion of a public policy: an Allow to everyone (`*`) not pinned by a condition on
 /// a fixed value (source account, ARN, VPC, organization, principal account, user id).
 pub fn is_public_policy(text: &str) -> bool {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return false };
-    let statements = match v.get("Statement") {
-        Some(serde_json::Value::Array(a)) => a.clone(),
-        Some(s) => vec![s.clone()],
-        None => Vec::new(),
-    };
     const PINNING: [&str; 10] = [
         "aws:sourcearn",
         "aws:sourceaccount",
@@ -286,7 +287,7 @@ pub fn is_public_policy(text: &str) -> bool {
         "aws:userid",
         "aws:sourceip",
     ];
-    statements.iter().any(|s| {
+    statements(text).iter().any(|s| {
         let allow = s.get("Effect").and_then(|e| e.as_str()) == Some("Allow");
         let everyone = match s.get("Principal") {
             Some(serde_json::Value::String(p)) => p == "*",

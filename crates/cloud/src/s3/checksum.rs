@@ -1,5 +1,6 @@
 //! The checksums S3 objects carry: `x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256}`
-//! (base64 of the big-endian raw digest) and MD5 (the ETag and `Content-MD5`).
+//! (base64 of the big-endian raw digest). (MD5, for the ETag and `Content-MD5`, is taken
+//! beside them in `objects`.)
 //!
 //! Everything is incremental ([`Checksummer`]) so a body is hashed as it streams in. Multipart
 //! uploads have two whole-object forms: COMPOSITE ([`composite`], the checksum of the parts'
@@ -8,7 +9,6 @@
 //! lengths without rereading any data).
 
 use crc::{Crc, Table, CRC_32_ISCSI, CRC_32_ISO_HDLC, CRC_64_NVME};
-use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -167,24 +167,16 @@ enum State {
     Crc64Nvme(crc::Digest<'static, u64, Table<16>>),
     Sha1(Sha1),
     Sha256(Sha256),
-    Md5(Md5),
 }
 
 impl Checksummer {
-    /// MD5, for the ETag (hex) and `Content-MD5` (base64). Not one of S3's
-    /// `ChecksumAlgorithm`s, so [`algorithm`](Checksummer::algorithm) is None.
-    pub fn md5() -> Checksummer {
-        Checksummer(State::Md5(Md5::new()))
-    }
-
-    pub fn algorithm(&self) -> Option<ChecksumAlgorithm> {
+    pub fn algorithm(&self) -> ChecksumAlgorithm {
         match self.0 {
-            State::Crc32(_) => Some(ChecksumAlgorithm::Crc32),
-            State::Crc32c(_) => Some(ChecksumAlgorithm::Crc32c),
-            State::Crc64Nvme(_) => Some(ChecksumAlgorithm::Crc64Nvme),
-            State::Sha1(_) => Some(ChecksumAlgorithm::Sha1),
-            State::Sha256(_) => Some(ChecksumAlgorithm::Sha256),
-            State::Md5(_) => None,
+            State::Crc32(_) => ChecksumAlgorithm::Crc32,
+            State::Crc32c(_) => ChecksumAlgorithm::Crc32c,
+            State::Crc64Nvme(_) => ChecksumAlgorithm::Crc64Nvme,
+            State::Sha1(_) => ChecksumAlgorithm::Sha1,
+            State::Sha256(_) => ChecksumAlgorithm::Sha256,
         }
     }
 
@@ -195,7 +187,6 @@ impl Checksummer {
             State::Crc64Nvme(h) => h.update(data),
             State::Sha1(h) => h.update(data),
             State::Sha256(h) => h.update(data),
-            State::Md5(h) => h.update(data),
         }
     }
 
@@ -207,14 +198,13 @@ impl Checksummer {
             State::Crc64Nvme(h) => h.finalize().to_be_bytes().to_vec(),
             State::Sha1(h) => h.finalize().to_vec(),
             State::Sha256(h) => h.finalize().to_vec(),
-            State::Md5(h) => h.finalize().to_vec(),
         }
     }
 }
 
 impl std::fmt::Debug for Checksummer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = self.algorithm().map_or("MD5", ChecksumAlgorithm::name);
+        let name = self.algorithm().name();
         f.debug_tuple("Checksummer").field(&name).finish()
     }
 }
@@ -376,12 +366,6 @@ mod tests {
             hex::encode(ChecksumAlgorithm::Sha256.checksum(b"abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        let mut md5 = Checksummer::md5();
-        md5.update(b"abc");
-        assert_eq!(
-            hex::encode(md5.finish()),
-            "900150983cd24fb0d6963f7d28e17f72"
-        );
     }
 
     #[test]
@@ -403,9 +387,6 @@ mod tests {
             to_base64(&ChecksumAlgorithm::Crc32c.checksum(&[b'a'; 66560])),
             "sOO8/Q=="
         );
-        let mut md5 = Checksummer::md5();
-        md5.update(b"hello");
-        assert_eq!(to_base64(&md5.finish()), "XUFAKrxLKna5cZ2REBfFkg==");
     }
 
     #[test]
@@ -422,7 +403,7 @@ mod tests {
                 format!("\"{}\"", alg.name())
             );
             assert_eq!(alg.checksum(b"").len(), alg.digest_len());
-            assert_eq!(alg.hasher().algorithm(), Some(alg));
+            assert_eq!(alg.hasher().algorithm(), alg);
             assert!(alg.header().ends_with(&alg.name().to_lowercase()));
             assert!(alg.xml_element().ends_with(alg.name()));
         }

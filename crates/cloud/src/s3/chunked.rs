@@ -354,11 +354,6 @@ impl ChunkedDecoder {
         self.decoded
     }
 
-    /// The body's end has been read (more input would be an error).
-    pub fn is_complete(&self) -> bool {
-        self.error.is_none() && self.at_end()
-    }
-
     /// Whether the body may end here.
     fn at_end(&self) -> bool {
         match self.state {

@@ -148,8 +148,8 @@ async fn serve(
         let mismatch = e.kind == sigv4::ErrorKind::SignatureMismatch;
         let err = wire::signature_error(e);
         // S3 names the key and the signature it was given.
-        match provided_signature(parts).filter(|_| mismatch) {
-            Some((key, signature)) => err.with("AWSAccessKeyId", key).with("SignatureProvided", signature),
+        match sigv4::parse(&rp).ok().flatten().filter(|_| mismatch) {
+            Some(auth) => err.with("AWSAccessKeyId", auth.credential.access_key_id).with("SignatureProvided", auth.signature),
             None => err,
         }
     };
@@ -195,18 +195,6 @@ async fn serve(
     // Object-level operations are CloudTrail data events.
     call.trail.data_event = req.key.is_some() || req.op == "DeleteObjects" || req.op == "ListObjects" || req.op == "ListObjectsV2" || req.op == "ListObjectVersions";
     run(&mut call, &req, payload).await.map_err(|e| (e, resource))
-}
-
-/// The access key id and signature a request carries (header or presigned URL).
-fn provided_signature(parts: &http::request::Parts) -> Option<(String, String)> {
-    if let Some(auth) = parts.headers.get("authorization").and_then(|v| v.to_str().ok()) {
-        let field = |name: &str| auth.split(name).nth(1).and_then(|r| r.split([',', ' ']).next()).map(str::to_string);
-        let key = field("Credential=")?.split('/').next()?.to_string();
-        return Some((key, field("Signature=")?));
-    }
-    let query: Vec<(String, String)> = form_urlencoded::parse(parts.uri.query()?.as_bytes()).into_owned().collect();
-    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    Some((get("X-Amz-Credential")?.split('/').next()?.to_string(), get("X-Amz-Signature")?))
 }
 
 /// Headers asking for features a bucket here does not have are refused as S3 refuses them,
@@ -383,21 +371,35 @@ pub fn authorize(
     key: Option<&str>,
     action: &str,
     req: &S3Request,
-    mut context: Vec<(String, edgeward_policy::ContextValue)>,
+    context: Vec<(String, edgeward_policy::ContextValue)>,
 ) -> Result<(), AwsError> {
-    context.extend(buckets::request_context(req));
-    let resource = match key {
-        Some(k) => format!("arn:aws:s3:::{}/{k}", bucket.rec.name),
-        None => format!("arn:aws:s3:::{}", bucket.rec.name),
-    };
+    let access = bucket_access(call, bucket, key, action, req, context);
     // CloudTrail lists an object operation's object and its bucket.
-    call.trail.resources.push((resource.clone(), if key.is_some() { "AWS::S3::Object" } else { "AWS::S3::Bucket" }.to_string()));
+    call.trail.resources.push((access.resource.clone(), if key.is_some() { "AWS::S3::Object" } else { "AWS::S3::Bucket" }.to_string()));
     if key.is_some() {
         call.trail.resources.push((bucket.arn(), "AWS::S3::Bucket".to_string()));
     }
     if bucket.rec.owner != call.caller.account {
         call.trail.resource_account = Some(bucket.rec.owner.clone());
     }
+    call.authorize(st, &access).map_err(wire::access_denied)
+}
+
+/// What an S3 request asks of the decision point: the action on the bucket or object, the
+/// bucket's owner and policy (ignored across accounts when RestrictPublicBuckets is set and
+/// the policy is public), S3's condition keys.
+pub fn bucket_access(
+    call: &Call<'_>,
+    bucket: &model::Bucket,
+    key: Option<&str>,
+    action: &str,
+    req: &S3Request,
+    mut context: Vec<(String, edgeward_policy::ContextValue)>,
+) -> Access {
+    let resource = match key {
+        Some(k) => format!("arn:aws:s3:::{}/{k}", bucket.rec.name),
+        None => bucket.arn(),
+    };
     let mut access = Access::new(action, resource, &bucket.rec.owner);
     // RestrictPublicBuckets: a public policy grants nothing to other accounts.
     let restricted = bucket.rec.public_access_block.as_ref().is_some_and(|p| p.restrict_public_buckets)
@@ -406,10 +408,11 @@ pub fn authorize(
     if !restricted {
         access.resource_policy = bucket.rec.policy.as_ref().and_then(|p| p.policy().cloned());
     }
+    context.extend(buckets::request_context(req));
+    context.push(("s3:ResourceAccount".into(), edgeward_policy::ContextValue::Single(bucket.rec.owner.clone())));
+    context.push(("s3:signatureversion".into(), edgeward_policy::ContextValue::Single("AWS4-HMAC-SHA256".into())));
     access.context = context;
-    access.context.push(("s3:ResourceAccount".into(), edgeward_policy::ContextValue::Single(bucket.rec.owner.clone())));
-    access.context.push(("s3:signatureversion".into(), edgeward_policy::ContextValue::Single("AWS4-HMAC-SHA256".into())));
-    call.authorize(st, &access).map_err(wire::access_denied)
+    access
 }
 
 /// Turns a reply into HTTP: S3's headers, no body on HEAD, object bytes streamed from a

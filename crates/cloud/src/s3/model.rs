@@ -114,10 +114,6 @@ impl Bucket {
     pub fn version(&self, key: &str, version_id: &str) -> Option<&Version> {
         self.objects.get(key)?.iter().find(|v| v.version_id == version_id)
     }
-
-    pub fn object_count(&self) -> usize {
-        self.objects.len()
-    }
 }
 
 /// How an object's bytes are encrypted at rest. Every object is encrypted: with a data key

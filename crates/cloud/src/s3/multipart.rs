@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 
-use edgeward_policy::ContextValue;
 use md5::{Digest, Md5};
 
 use super::checksum::{self, ChecksumAlgorithm, ChecksumType};
@@ -27,7 +26,7 @@ use super::{authorize, bucket, bucket_mut, sse, step, Reply};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::protocol::xml::Xml;
-use crate::state::{State, Tag};
+use crate::state::State;
 
 /// Every part but the last is at least this large (5 MiB).
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -72,10 +71,6 @@ fn entity_too_small(part: &Part) -> AwsError {
         .with("ETag", part.etag.clone())
 }
 
-fn too_large(max: u64) -> AwsError {
-    AwsError::client("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size").with("MaxSizeAllowed", max.to_string())
-}
-
 /// A part's checksum algorithm that is not the upload's (`null`: none).
 fn checksum_type_mismatch(expected: Option<ChecksumAlgorithm>, actual: Option<ChecksumAlgorithm>) -> AwsError {
     let name = |a: Option<ChecksumAlgorithm>| a.map_or_else(|| "null".to_string(), |a| a.name().to_ascii_lowercase());
@@ -114,40 +109,6 @@ fn part_number(req: &S3Request) -> Result<u32, AwsError> {
             .with("ArgumentName", "partNumber")
             .with("ArgumentValue", raw)
     })
-}
-
-/// S3 condition keys of a write: the tags requested on the object.
-fn tag_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
-    let mut ctx: Vec<(String, ContextValue)> =
-        tags.iter().map(|t| (format!("s3:RequestObjectTag/{}", t.key), ContextValue::Single(t.value.clone()))).collect();
-    if !tags.is_empty() {
-        ctx.push(("s3:RequestObjectTagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
-    }
-    ctx
-}
-
-const STORAGE_CLASSES: [&str; 12] = [
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "OUTPOSTS",
-    "GLACIER_IR",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-    "FSX_OPENZFS",
-];
-
-/// `x-amz-storage-class` (None: STANDARD).
-pub fn storage_class(req: &S3Request) -> Result<Option<String>, AwsError> {
-    match req.header("x-amz-storage-class") {
-        None => Ok(None),
-        Some(s) if STORAGE_CLASSES.contains(&s) => Ok(Some(s.to_string()).filter(|s| s != "STANDARD")),
-        Some(s) => Err(AwsError::client("InvalidStorageClass", "The storage class you specified is not valid").with("StorageClassRequested", s)),
-    }
 }
 
 /// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload: the
@@ -245,9 +206,9 @@ pub fn create(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Result<Re
         None => Vec::new(),
     };
     let b = bucket(st, req.bucket())?;
-    authorize(call, st, b, Some(req.key()), "s3:PutObject", req, tag_context(&tags))?;
+    authorize(call, st, b, Some(req.key()), "s3:PutObject", req, objects::write_context(&tags))?;
     let (headers, metadata) = objects::stored_headers(req)?;
-    let storage_class = storage_class(req)?;
+    let storage_class = objects::storage_class(req)?;
     let (algorithm, kind) = checksum_settings(req.header("x-amz-checksum-algorithm"), req.header("x-amz-checksum-type"))?;
     let rec = b.rec.clone();
     // The data key itself is dropped here: parts unwrap it again (as the caller, for SSE-KMS).
@@ -326,7 +287,7 @@ pub async fn upload_part(call: &mut Call<'_>, req: &S3Request, mut payload: Payl
         authorize(call, st, b, Some(req.key()), "s3:PutObject", req, Vec::new())?;
         let number = part_number(req)?;
         if req.header("content-length").and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n > MAX_PUT) {
-            return Err(too_large(MAX_PUT));
+            return Err(objects::too_large(MAX_PUT));
         }
         let u = find_upload(b, req)?;
         let algorithm = part_algorithm(u, declared_alg)?;
@@ -656,7 +617,7 @@ pub fn complete(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8
     let chosen = choose_parts(u, &requested)?;
     let size: u64 = chosen.iter().map(|p| p.piece.size).sum();
     if size > MAX_OBJECT_SIZE {
-        return Err(too_large(MAX_OBJECT_SIZE));
+        return Err(objects::too_large(MAX_OBJECT_SIZE));
     }
     let declared = declared_object_checksum(req)?;
     let checksum = object_checksum(u, &chosen, declared.as_ref().map(|(a, v)| (*a, v.as_str())), req.header("x-amz-checksum-type"))?;

@@ -31,6 +31,30 @@ pub struct Received {
     pub checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
 }
 
+/// The hashes taken of an object's bytes as they are written: MD5 for the ETag, and the
+/// checksum asked for.
+struct Digests {
+    md5: Md5,
+    sum: Option<Checksummer>,
+}
+
+impl Digests {
+    fn new(algorithm: Option<ChecksumAlgorithm>) -> Digests {
+        Digests { md5: Md5::new(), sum: algorithm.map(ChecksumAlgorithm::hasher) }
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        self.md5.update(chunk);
+        if let Some(s) = &mut self.sum {
+            s.update(chunk);
+        }
+    }
+
+    fn received(self, piece: Piece) -> Received {
+        Received { piece, md5: self.md5.finalize().into(), checksum: self.sum.map(|s| (s.algorithm(), s.finish())) }
+    }
+}
+
 /// Streams a request body into a new blob encrypted under `key`, hashing it on the way
 /// (MD5 for the ETag, and `algorithm` if a checksum is wanted). The writing and hashing run
 /// on a blocking thread fed through a small channel, so memory stays bounded.
@@ -45,24 +69,19 @@ pub async fn receive(
     let mut writer = blobs.create(&key, nonce_prefix).map_err(storage_error)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
     let worker = tokio::task::spawn_blocking(move || -> std::io::Result<Received> {
-        let mut md5 = Md5::new();
-        let mut sum: Option<Checksummer> = algorithm.map(ChecksumAlgorithm::hasher);
+        let mut digests = Digests::new(algorithm);
         while let Some(chunk) = rx.blocking_recv() {
-            md5.update(&chunk);
-            if let Some(s) = &mut sum {
-                s.update(&chunk);
-            }
+            digests.update(&chunk);
             writer.write(&chunk)?;
         }
-        let piece = writer.finish()?;
-        Ok(Received { piece, md5: md5.finalize().into(), checksum: algorithm.zip(sum.map(Checksummer::finish)) })
+        Ok(digests.received(writer.finish()?))
     });
     let mut total = 0u64;
     let fed: Result<(), AwsError> = async {
         while let Some(chunk) = payload.next().await? {
             total += chunk.len() as u64;
             if total > max {
-                return Err(AwsError::client("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size").with("MaxSizeAllowed", max.to_string()));
+                return Err(too_large(max));
             }
             if tx.send(chunk).await.is_err() {
                 break;
@@ -83,6 +102,11 @@ pub async fn receive(
         (Ok(()), Err(e)) => Err(storage_error(e)),
         (Ok(()), Ok(r)) => Ok(r),
     }
+}
+
+/// S3's refusal of a body larger than `max` bytes.
+pub fn too_large(max: u64) -> AwsError {
+    AwsError::client("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size").with("MaxSizeAllowed", max.to_string())
 }
 
 fn storage_error(e: std::io::Error) -> AwsError {
@@ -106,8 +130,7 @@ pub fn requested_checksum(req: &S3Request) -> Result<(Option<ChecksumAlgorithm>,
         return Ok((Some(alg), Some(v)));
     }
     if let Some(trailer) = req.header("x-amz-trailer") {
-        let alg = ChecksumAlgorithm::ALL.into_iter().find(|a| trailer.trim().eq_ignore_ascii_case(a.header()));
-        return match alg {
+        return match ChecksumAlgorithm::from_header(trailer.trim()) {
             Some(a) => Ok((Some(a), None)),
             None => Err(AwsError::client("InvalidRequest", "The value specified in the x-amz-trailer header is not supported")),
         };
@@ -174,6 +197,30 @@ pub fn stored_headers(req: &S3Request) -> Result<(Fields, Fields), AwsError> {
     Ok((headers, metadata))
 }
 
+const STORAGE_CLASSES: [&str; 12] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+];
+
+/// `x-amz-storage-class` (None: STANDARD).
+pub fn storage_class(req: &S3Request) -> Result<Option<String>, AwsError> {
+    match req.header("x-amz-storage-class") {
+        None => Ok(None),
+        Some(s) if STORAGE_CLASSES.contains(&s) => Ok(Some(s.to_string()).filter(|s| s != "STANDARD")),
+        Some(s) => Err(AwsError::client("InvalidStorageClass", "The storage class you specified is not valid").with("StorageClassRequested", s)),
+    }
+}
+
 /// A new version id: 32 URL-safe characters.
 pub fn new_version_id() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
@@ -212,7 +259,7 @@ pub fn publish(call: &mut Call<'_>, st: &mut State, mut v: Version) -> Result<St
 }
 
 /// S3 condition keys of a write: tags requested on the object.
-fn write_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
+pub fn write_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
     let mut ctx: Vec<(String, ContextValue)> =
         tags.iter().map(|t| (format!("s3:RequestObjectTag/{}", t.key), ContextValue::Single(t.value.clone()))).collect();
     if !tags.is_empty() {
@@ -258,9 +305,9 @@ pub async fn put_object(call: &mut Call<'_>, req: &S3Request, mut payload: Paylo
             None => Vec::new(),
         };
         if req.header("content-length").and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n > MAX_PUT) {
-            return Err(AwsError::client("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size").with("MaxSizeAllowed", MAX_PUT.to_string()));
+            return Err(too_large(MAX_PUT));
         }
-        let storage_class = super::multipart::storage_class(req)?;
+        let storage_class = storage_class(req)?;
         let b = bucket(st, req.bucket())?;
         authorize(call, st, b, Some(req.key()), "s3:PutObject", req, write_context(&tags))?;
         check_write_conditions(b, req)?;
@@ -414,36 +461,45 @@ fn parse_range(header: &str, size: u64) -> Result<Option<(u64, u64)>, AwsError> 
     Ok(Some(range))
 }
 
-/// Conditional request headers (RFC 7232 as S3 applies them). Err: 304 (with the
-/// object's ETag and Last-Modified) or 412 (naming the condition that failed).
+/// Which conditional header failed: a precondition (412) or, for If-None-Match and
+/// If-Modified-Since, "not modified".
+enum Unmet {
+    Precondition(&'static str),
+    NotModified(&'static str),
+}
+
+/// The conditional headers `<prefix>If-Match`, `-If-Unmodified-Since`, `-If-None-Match`,
+/// `-If-Modified-Since` against an object's ETag and time (RFC 7232 as S3 applies them:
+/// If-Match takes precedence over If-Unmodified-Since, If-None-Match over
+/// If-Modified-Since). Reads use no prefix, copies `x-amz-copy-source-`.
+fn unmet_condition(req: &S3Request, prefix: &str, etag: &str, modified_secs: i64) -> Option<Unmet> {
+    let header = |name: &str| req.header(&format!("{prefix}{name}").to_ascii_lowercase());
+    let listed = |list: &str| list.split(',').map(str::trim).any(|t| t == "*" || t.trim_matches('"') == etag);
+    let since = |name: &str| header(name).and_then(crate::time::parse_http_date);
+    match header("If-Match") {
+        Some(list) if !listed(list) => return Some(Unmet::Precondition("If-Match")),
+        Some(_) => {}
+        None if since("If-Unmodified-Since").is_some_and(|t| modified_secs > t) => return Some(Unmet::Precondition("If-Unmodified-Since")),
+        None => {}
+    }
+    match header("If-None-Match") {
+        Some(list) if listed(list) => Some(Unmet::NotModified("If-None-Match")),
+        Some(_) => None,
+        None if since("If-Modified-Since").is_some_and(|t| modified_secs <= t) => Some(Unmet::NotModified("If-Modified-Since")),
+        None => None,
+    }
+}
+
+/// A read's conditions. Err: 304 (with the object's ETag and Last-Modified) or 412
+/// (naming the condition that failed).
 fn check_conditions(req: &S3Request, etag: &str, modified_secs: i64) -> Result<(), AwsError> {
-    let matches = |list: &str| list.split(',').map(str::trim).any(|t| t == "*" || t.trim_matches('"') == etag);
-    let since = |h: &str| req.header(h).and_then(crate::time::parse_http_date);
-    let failed = |condition: &str| precondition_failed(condition);
-    let not_modified = || {
-        AwsError::new(304, "NotModified", "Not Modified")
+    match unmet_condition(req, "", etag, modified_secs) {
+        None => Ok(()),
+        Some(Unmet::Precondition(condition)) => Err(precondition_failed(condition)),
+        Some(Unmet::NotModified(_)) => Err(AwsError::new(304, "NotModified", "Not Modified")
             .header("etag", format!("\"{etag}\""))
-            .header("last-modified", crate::time::http_date(modified_secs))
-    };
-    match req.header("if-match") {
-        Some(list) if !matches(list) => return Err(failed("If-Match")),
-        Some(_) => {}
-        None => {
-            if since("if-unmodified-since").is_some_and(|t| modified_secs > t) {
-                return Err(failed("If-Unmodified-Since"));
-            }
-        }
+            .header("last-modified", crate::time::http_date(modified_secs))),
     }
-    match req.header("if-none-match") {
-        Some(list) if matches(list) => return Err(not_modified()),
-        Some(_) => {}
-        None => {
-            if since("if-modified-since").is_some_and(|t| modified_secs <= t) {
-                return Err(not_modified());
-            }
-        }
-    }
-    Ok(())
 }
 
 pub fn precondition_failed(condition: &str) -> AwsError {
@@ -484,13 +540,13 @@ fn object_headers(v: &Version, versioned: bool, checksum_mode: bool) -> Vec<(Str
     h
 }
 
-/// Whether the caller could list the bucket (S3 then says 404 for a missing key, else 403).
-fn may_list(call: &Call<'_>, st: &State, b: &Bucket) -> bool {
+/// Whether the caller could list the bucket (S3 then says 404 for a missing key, else 403):
+/// asked of the decision point as a listing would be, without recording a denial.
+fn may_list(call: &Call<'_>, st: &State, b: &Bucket, req: &S3Request) -> bool {
     if !call.enforce {
         return true;
     }
-    let mut access = crate::authz::Access::new("s3:ListBucket", b.arn(), &b.rec.owner);
-    access.resource_policy = b.rec.policy.as_ref().and_then(|p| p.policy().cloned());
+    let access = super::bucket_access(call, b, None, "s3:ListBucket", req, Vec::new());
     crate::authz::authorize(st, &call.caller, &call.facts(), &access).is_ok()
 }
 
@@ -500,7 +556,7 @@ pub fn get_object(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Resul
     authorize(call, st, b, Some(req.key()), iam_action(req.op, versioned_read), req, Vec::new())?;
     let v = match find_version(b, req) {
         Ok(v) => v.clone(),
-        Err(e) if e.code == "NoSuchKey" && !may_list(call, st, b) => {
+        Err(e) if e.code == "NoSuchKey" && !may_list(call, st, b, req) => {
             return Err(AwsError::new(403, "AccessDenied", "Access Denied"));
         }
         Err(e) => {
@@ -758,7 +814,7 @@ pub fn get_object_attributes(call: &mut Call<'_>, st: &mut State, req: &S3Reques
             if let Some(c) = &v.checksum {
                 // Attributes give a composite checksum without its `-N` part count.
                 let value = c.value.split_once('-').map_or(c.value.as_str(), |(v, _)| v);
-                x.open("Checksum").elem(&format!("Checksum{}", c.algorithm.name()), value).elem("ChecksumType", &c.kind).close("Checksum");
+                x.open("Checksum").elem(c.algorithm.xml_element(), value).elem("ChecksumType", &c.kind).close("Checksum");
             }
         }
         if want("ObjectParts") {
@@ -809,22 +865,9 @@ pub fn copy_source(call: &mut Call<'_>, st: &mut State, req: &S3Request) -> Resu
     };
     authorize(call, st, b, Some(&src_key), iam_action("GetObject", src_version.is_some()), req, Vec::new())?;
     let v = find_version(b, &src_req)?.clone();
-    let since = |h: &str| req.header(h).and_then(crate::time::parse_http_date);
-    let modified = v.last_modified / 1000;
-    let listed = |m: &str| m.split(',').any(|t| t.trim().trim_matches('"') == v.etag || t.trim() == "*");
-    if let Some(m) = req.header("x-amz-copy-source-if-match") {
-        if !listed(m) {
-            return Err(precondition_failed("x-amz-copy-source-If-Match"));
-        }
-    } else if since("x-amz-copy-source-if-unmodified-since").is_some_and(|t| modified > t) {
-        return Err(precondition_failed("x-amz-copy-source-If-Unmodified-Since"));
-    }
-    if let Some(m) = req.header("x-amz-copy-source-if-none-match") {
-        if listed(m) {
-            return Err(precondition_failed("x-amz-copy-source-If-None-Match"));
-        }
-    } else if since("x-amz-copy-source-if-modified-since").is_some_and(|t| modified <= t) {
-        return Err(precondition_failed("x-amz-copy-source-If-Modified-Since"));
+    // A copy's source conditions all fail with 412, naming the x-amz-copy-source header.
+    if let Some(Unmet::Precondition(c) | Unmet::NotModified(c)) = unmet_condition(req, "x-amz-copy-source-", &v.etag, v.last_modified / 1000) {
+        return Err(precondition_failed(&format!("x-amz-copy-source-{c}")));
     }
     let enc = v.encryption.clone().ok_or_else(|| AwsError::internal("an object without its encryption record"))?;
     let key = sse::open_key(call, st, &enc, &v.bucket, &v.key)?;
@@ -846,17 +889,12 @@ pub async fn copy_bytes(
     let blobs = blobs.clone();
     tokio::task::spawn_blocking(move || -> std::io::Result<Received> {
         let mut writer = blobs.create(&dst_key, nonce_prefix)?;
-        let mut md5 = Md5::new();
-        let mut sum = algorithm.map(ChecksumAlgorithm::hasher);
+        let mut digests = Digests::new(algorithm);
         source.read_range(&src_key, range.0, range.1, |chunk| {
-            md5.update(&chunk);
-            if let Some(s) = &mut sum {
-                s.update(&chunk);
-            }
+            digests.update(&chunk);
             writer.write(&chunk)
         })?;
-        let piece = writer.finish()?;
-        Ok(Received { piece, md5: md5.finalize().into(), checksum: algorithm.zip(sum.map(Checksummer::finish)) })
+        Ok(digests.received(writer.finish()?))
     })
     .await
     .map_err(|_| AwsError::internal("the copy stopped"))?
@@ -919,7 +957,7 @@ pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, 
     let owner = call.caller.account.clone();
     let result = step(call, true, |call, st| {
         // A copy is STANDARD unless it asks for another class.
-        let storage_class = super::multipart::storage_class(req)?;
+        let storage_class = storage_class(req)?;
         let v = written_version(req, &owner, &got, &enc, Described { headers, metadata, tags, storage_class });
         let checksum = v.checksum.clone();
         let (etag, modified) = (v.quoted_etag(), v.last_modified);
@@ -928,7 +966,7 @@ pub async fn copy_object(call: &mut Call<'_>, req: &S3Request) -> Result<Reply, 
         let body = document("CopyObjectResult", |x| {
             x.elem("ETag", &etag).elem("LastModified", &crate::time::iso8601_millis(modified));
             if let Some(c) = &checksum {
-                x.elem(&format!("Checksum{}", c.algorithm.name()), &c.value);
+                x.elem(c.algorithm.xml_element(), &c.value);
             }
         });
         let mut reply = Reply::xml(body);

@@ -40,15 +40,6 @@ impl S3Request {
     pub fn key(&self) -> &str {
         self.key.as_deref().unwrap_or("")
     }
-
-    /// The `Resource` S3 names in errors: `/bucket/key`.
-    pub fn resource(&self) -> String {
-        match (&self.bucket, &self.key) {
-            (Some(b), Some(k)) => format!("/{b}/{k}"),
-            (Some(b), None) => format!("/{b}"),
-            _ => "/".into(),
-        }
-    }
 }
 
 /// Bucket and key of a request (`None` when absent), or S3's error for a bad path.

@@ -91,23 +91,29 @@ pub fn parse_tagging(body: &[u8]) -> Result<Vec<crate::state::Tag>, AwsError> {
     let set = root.child("TagSet").ok_or_else(xml_in::malformed)?;
     let mut tags: Vec<crate::state::Tag> = Vec::new();
     for t in set.children_named("Tag") {
-        let key = t.child_text("Key").ok_or_else(xml_in::malformed)?.to_string();
-        let value = t.child_text("Value").unwrap_or("").to_string();
-        if key.is_empty() || key.chars().count() > 128 {
-            return Err(AwsError::client("InvalidTag", "The TagKey you have provided is invalid"));
-        }
-        if value.chars().count() > 256 {
-            return Err(AwsError::client("InvalidTag", "The TagValue you have provided is invalid"));
-        }
-        if key.starts_with("aws:") {
-            return Err(AwsError::client("InvalidTag", "System tags cannot be added/updated by requester"));
-        }
-        if tags.iter().any(|x| x.key == key) {
-            return Err(AwsError::client("InvalidTag", "Cannot provide multiple Tags with the same key").with("TagKey", key));
-        }
-        tags.push(crate::state::Tag { key, value });
+        let key = t.child_text("Key").ok_or_else(xml_in::malformed)?;
+        add_tag(&mut tags, key, t.child_text("Value").unwrap_or(""), "System tags cannot be added/updated by requester")?;
     }
     Ok(tags)
+}
+
+/// Adds one requested tag after S3's checks: no `aws:` keys (`system_message` is the
+/// wording of the request's form), key 1–128 and value ≤ 256 characters, no repeated key.
+fn add_tag(tags: &mut Vec<crate::state::Tag>, key: &str, value: &str, system_message: &'static str) -> Result<(), AwsError> {
+    if key.starts_with("aws:") {
+        return Err(AwsError::client("InvalidTag", system_message).with("TagKey", key));
+    }
+    if key.is_empty() || key.chars().count() > 128 {
+        return Err(AwsError::client("InvalidTag", "The TagKey you have provided is invalid"));
+    }
+    if value.chars().count() > 256 {
+        return Err(AwsError::client("InvalidTag", "The TagValue you have provided is invalid"));
+    }
+    if tags.iter().any(|t| t.key == key) {
+        return Err(AwsError::client("InvalidTag", "Cannot provide multiple Tags with the same key").with("TagKey", key));
+    }
+    tags.push(crate::state::Tag { key: key.to_string(), value: value.to_string() });
+    Ok(())
 }
 
 /// The `TagSet` of a Get…Tagging answer.
@@ -126,16 +132,7 @@ pub fn tagging_document(tags: &[crate::state::Tag], extra: impl FnOnce(&mut Xml)
 pub fn parse_tagging_header(value: &str) -> Result<Vec<crate::state::Tag>, AwsError> {
     let mut tags: Vec<crate::state::Tag> = Vec::new();
     for (k, v) in form_urlencoded::parse(value.as_bytes()) {
-        if k.starts_with("aws:") {
-            return Err(AwsError::client("InvalidTag", "Your TagKey cannot be prefixed with aws:").with("TagKey", k.into_owned()));
-        }
-        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
-            return Err(AwsError::client("InvalidTag", "The TagKey you have provided is invalid"));
-        }
-        if tags.iter().any(|t| t.key == k) {
-            return Err(AwsError::client("InvalidTag", "Cannot provide multiple Tags with the same key").with("TagKey", k.into_owned()));
-        }
-        tags.push(crate::state::Tag { key: k.into_owned(), value: v.into_owned() });
+        add_tag(&mut tags, &k, &v, "Your TagKey cannot be prefixed with aws:")?;
     }
     if tags.len() > 10 {
         return Err(AwsError::client("BadRequest", "Object tags cannot be greater than 10"));
