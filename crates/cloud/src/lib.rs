@@ -23,7 +23,6 @@ pub mod sigv4;
 pub mod sqs;
 pub mod state;
 pub mod store;
-mod store_backend;
 pub mod sts;
 pub mod time;
 pub mod trail;

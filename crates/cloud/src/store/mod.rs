@@ -1,9 +1,11 @@
-//! Durable storage: an embedded redb database written by one writer thread that
-//! group-commits. A call's state changes and its trail event travel in one batch and land
-//! in one transaction, so nothing happens without a record; a batch is acknowledged only
-//! after its transaction is committed with fsync (redb `Durability::Immediate`), so an
-//! acknowledged write survives a process crash and, on a disk that honours fsync, a power
-//! loss.
+//! Durable storage: one writer thread that group-commits into a write-ahead journal, and an
+//! embedded redb database that the journal is checkpointed into. A call's state changes and
+//! its trail event travel in one batch and land in one journal frame, so nothing happens
+//! without a record; a batch is acknowledged only after its frame is written and fsync'd
+//! (`journal`), so an acknowledged write survives a process crash and, on a disk that
+//! honours fsync, a power loss. A checkpoint thread copies journaled groups into redb in
+//! large durable transactions (`checkpoint`); until then readers find them in the
+//! `Backlog`, and a restart replays whatever frames redb does not hold yet.
 //!
 //! The trail's hash chain is assigned here, in commit order: each event gets the next
 //! sequence number of its account and `hash = SHA-256(previous hash ‖ event bytes)`. The
@@ -20,6 +22,13 @@ use sha2::{Digest, Sha256};
 
 use crate::trail::digest::{DigestRecord, Digester, KeyRecord, DIGEST_EVERY, DIGEST_INTERVAL};
 
+mod backend;
+mod checkpoint;
+pub mod journal;
+
+use checkpoint::Backlog;
+use journal::{Entry, Journal};
+
 /// Service state: key → serialized record.
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
 /// Trail events: `<account>/<seq:016>` → chained event record (JSON).
@@ -30,6 +39,10 @@ const DECISIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("decisions"
 const DIGESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("trail_digests");
 /// Each account's digest signing key: account → key record (JSON; holds the private key).
 const TRAIL_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("trail_keys");
+
+/// Bookkeeping: `journal_applied_lsn` → the last journal frame the tables hold.
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const APPLIED_LSN: &str = "journal_applied_lsn";
 
 /// redb's page cache (read cache and write buffer).
 const CACHE_BYTES: usize = 32 << 20;
@@ -122,8 +135,10 @@ impl Pending {
 #[derive(Clone)]
 pub struct Store {
     // Field order matters on drop: the last clone drops its sender before the writer is
-    // joined, so the writer sees the channel close, finishes, and drops the database cleanly.
+    // joined, so the writer sees the channel close, finishes (the checkpoint thread applies
+    // the whole journal), and drops the database cleanly.
     db: Arc<Database>,
+    backlog: Arc<Backlog>,
     jobs: mpsc::Sender<Job>,
     _writer: Arc<JoinOnDrop>,
 }
@@ -151,29 +166,31 @@ impl Store {
         // A bounded page cache: redb's default (1 GiB) lets a busy server's RSS grow by
         // every page the trail writes; the OS page cache still holds the file.
         // The file is opened as `Builder::create` opens it; the backend fills the holes redb's
-        // sparse growth leaves before writing into them (`store_backend`).
+        // sparse growth leaves before writing into them (`backend`).
         let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(err)?;
-        let backend = crate::store_backend::FilledFileBackend::new(file).map_err(err)?;
+        let backend = backend::FilledFileBackend::new(file).map_err(err)?;
         let db = Database::builder().set_cache_size(CACHE_BYTES).create_with_backend(backend).map_err(err)?;
-        {
-            let txn = db.begin_write().map_err(err)?;
-            txn.open_table(STATE).map_err(err)?;
-            txn.open_table(TRAIL).map_err(err)?;
-            txn.open_table(DECISIONS).map_err(err)?;
-            txn.open_table(DIGESTS).map_err(err)?;
-            txn.open_table(TRAIL_KEYS).map_err(err)?;
-            txn.commit().map_err(err)?;
-        }
+        let journal_dir = journal::dir_for(path);
+        let applied = recover(&db, &journal_dir)?;
+        let journal = Journal::start(&journal_dir).map_err(|e| StoreError(format!("cannot open the journal in {}: {e}", journal_dir.display())))?;
         let db = Arc::new(db);
         let heads = load_heads(&db)?;
         let digester = load_digester(&db, path.parent().map(Path::to_path_buf), digest_every, digest_interval)?;
+        let backlog = Arc::new(Backlog::new(applied));
+        let checkpointer = {
+            let (db, backlog) = (db.clone(), backlog.clone());
+            std::thread::Builder::new().name("edgeward-checkpoint".into()).spawn(move || checkpoint::run(db, backlog)).map_err(err)?
+        };
         let (tx, rx) = mpsc::channel::<Job>();
-        let writer_db = db.clone();
+        let writer = Writer { db: db.clone(), backlog: backlog.clone(), journal, next_lsn: applied + 1, heads, digester };
         let handle = std::thread::Builder::new()
             .name("edgeward-store-writer".into())
-            .spawn(move || writer(writer_db, rx, heads, digester))
+            .spawn(move || {
+                writer.run(rx);
+                let _ = checkpointer.join();
+            })
             .map_err(err)?;
-        Ok(Store { db, jobs: tx, _writer: Arc::new(JoinOnDrop(std::sync::Mutex::new(Some(handle)))) })
+        Ok(Store { db, backlog, jobs: tx, _writer: Arc::new(JoinOnDrop(std::sync::Mutex::new(Some(handle)))) })
     }
 
     /// Commits a batch durably; returns once it is on disk.
@@ -194,7 +211,8 @@ impl Store {
     }
 
 
-    /// Every state record whose key starts with `prefix`, in key order.
+    /// Every state record whose key starts with `prefix`, in key order. Reads the redb file
+    /// alone: meant for loading the state at open, before any commit.
     pub fn load_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         read_range(&*self.db, STATE, prefix)
     }
@@ -207,10 +225,17 @@ impl Store {
         before: Option<u64>,
         mut visit: impl FnMut(u64, &[u8]) -> bool,
     ) -> Result<(), StoreError> {
+        // The backlog first, then redb below the backlog's lowest event (see `checkpoint`).
+        let (recent, lowest) = self.backlog.trail_below(account, before);
+        for (seq, bytes) in &recent {
+            if !visit(*seq, bytes) {
+                return Ok(());
+            }
+        }
         let txn = self.db.begin_read().map_err(err)?;
         let table = txn.open_table(TRAIL).map_err(err)?;
         let lo = trail_key(account, 0);
-        let hi = trail_key(account, before.unwrap_or(u64::MAX));
+        let hi = trail_key(account, before.unwrap_or(u64::MAX).min(lowest.unwrap_or(u64::MAX)));
         for item in table.range(lo.as_str()..hi.as_str()).map_err(err)?.rev() {
             let (k, v) = item.map_err(err)?;
             let seq = k.value().rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -225,6 +250,9 @@ impl Store {
 impl TrailRead for Store {
     fn reader(&self) -> &dyn ReadableDatabase {
         &*self.db
+    }
+    fn backlog(&self) -> Option<&Backlog> {
+        Some(&self.backlog)
     }
 }
 
@@ -242,19 +270,36 @@ pub struct AccountTrail {
 pub trait TrailRead {
     fn reader(&self) -> &dyn ReadableDatabase;
 
+    /// Committed groups the redb file does not hold yet (the running store's; a snapshot
+    /// has none). Every reader below consults it before its redb transaction.
+    fn backlog(&self) -> Option<&Backlog> {
+        None
+    }
+
     /// Every account with trail events, in order.
     fn trail_accounts(&self) -> Result<Vec<String>, StoreError> {
-        accounts_in(self.reader(), TRAIL)
+        let mut accounts = self.backlog().map(Backlog::trail_accounts).unwrap_or_default();
+        accounts.extend(accounts_in(self.reader(), TRAIL)?);
+        accounts.sort();
+        accounts.dedup();
+        Ok(accounts)
     }
 
     /// An account's events and digests, from one read transaction.
     fn account_trail(&self, account: &str) -> Result<AccountTrail, StoreError> {
+        let (recent_events, recent_digests) = self.backlog().map(|b| b.account_records(account)).unwrap_or_default();
         let txn = self.reader().begin_read().map_err(err)?;
-        Ok(AccountTrail { events: account_range(&txn, TRAIL, account)?, digests: account_range(&txn, DIGESTS, account)? })
+        Ok(AccountTrail {
+            events: after_stored(account_range(&txn, TRAIL, account)?, recent_events),
+            digests: after_stored(account_range(&txn, DIGESTS, account)?, recent_digests),
+        })
     }
 
     /// A recorded authorization decision.
     fn decision(&self, request_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(d) = self.backlog().and_then(|b| b.decision(request_id)) {
+            return Ok(Some(d.to_vec()));
+        }
         let txn = self.reader().begin_read().map_err(err)?;
         let table = txn.open_table(DECISIONS).map_err(err)?;
         Ok(table.get(request_id).map_err(err)?.map(|v| v.value().to_vec()))
@@ -262,8 +307,34 @@ pub trait TrailRead {
 
     /// The digest signing keys the store holds (private keys included).
     fn key_records(&self) -> Result<Vec<KeyRecord>, StoreError> {
-        read_key_records(self.reader())
+        key_records(self.reader(), self.backlog())
     }
+}
+
+/// Stored records followed by the backlog's records above the last stored one (the two
+/// overlap while a checkpoint is landing).
+fn after_stored(mut stored: Vec<(u64, Vec<u8>)>, recent: checkpoint::Numbered) -> Vec<(u64, Vec<u8>)> {
+    let last = stored.last().map(|(n, _)| *n);
+    stored.extend(recent.into_iter().filter(|(n, _)| last.is_none_or(|l| *n > l)).map(|(n, b)| (n, b.to_vec())));
+    stored
+}
+
+/// Every signing key record: the backlog's, then redb's for the other accounts.
+fn key_records(db: &dyn ReadableDatabase, backlog: Option<&Backlog>) -> Result<Vec<KeyRecord>, StoreError> {
+    let mut records: Vec<KeyRecord> = backlog
+        .map(Backlog::signing_keys)
+        .unwrap_or_default()
+        .iter()
+        .map(|b| serde_json::from_slice(b).map_err(err))
+        .collect::<Result<_, _>>()?;
+    for (_, v) in read_range(db, TRAIL_KEYS, "")? {
+        let record: KeyRecord = serde_json::from_slice(&v).map_err(err)?;
+        if !records.iter().any(|r| r.account_id == record.account_id) {
+            records.push(record);
+        }
+    }
+    records.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    Ok(records)
 }
 
 /// The store's file opened read-only by another process (verification, explanations).
@@ -290,7 +361,8 @@ impl std::fmt::Display for SnapshotError {
 
 impl Snapshot {
     /// Opens the store file read-only. A file left by a crash is first recovered the way
-    /// the server would recover it at its next start (redb rolls back to the last commit).
+    /// the server would recover it at its next start: redb rolls back to its last commit and
+    /// the journal's frames after it are applied.
     pub fn open(path: &Path) -> Result<Snapshot, SnapshotError> {
         if !path.exists() {
             return Err(SnapshotError::Other(StoreError(format!("{} does not exist", path.display()))));
@@ -299,14 +371,22 @@ impl Snapshot {
             redb::DatabaseError::DatabaseAlreadyOpen => SnapshotError::Locked,
             e => SnapshotError::Other(err(e)),
         };
+        let journal_dir = journal::dir_for(path);
+        let recovered = |db: Database| recover(&db, &journal_dir).map(drop).map_err(SnapshotError::Other);
         match ReadOnlyDatabase::open(path) {
-            Ok(db) => Ok(Snapshot { db }),
-            Err(redb::DatabaseError::RepairAborted) => {
-                drop(Database::open(path).map_err(classify)?);
-                ReadOnlyDatabase::open(path).map(|db| Snapshot { db }).map_err(classify)
+            Ok(db) => {
+                let applied = applied_lsn(&db).map_err(SnapshotError::Other)?;
+                let behind = journal::unapplied_frames(&journal_dir, applied).map_err(|e| SnapshotError::Other(err(e)))?;
+                if behind.is_empty() {
+                    return Ok(Snapshot { db });
+                }
+                drop(db);
+                recovered(Database::open(path).map_err(classify)?)?;
             }
-            Err(e) => Err(classify(e)),
+            Err(redb::DatabaseError::RepairAborted) => recovered(Database::open(path).map_err(classify)?)?,
+            Err(e) => return Err(classify(e)),
         }
+        ReadOnlyDatabase::open(path).map(|db| Snapshot { db }).map_err(classify)
     }
 }
 
@@ -385,6 +465,7 @@ pub enum Tamper {
 #[doc(hidden)]
 pub fn tamper_trail(path: &Path, account: &str, edits: &[Tamper]) -> Result<(), StoreError> {
     let db = Database::open(path).map_err(err)?;
+    recover(&db, &journal::dir_for(path))?;
     let txn = db.begin_write().map_err(err)?;
     {
         let mut trail = txn.open_table(TRAIL).map_err(err)?;
@@ -456,118 +537,254 @@ fn load_heads(db: &Database) -> Result<HashMap<String, ChainHead>, StoreError> {
     Ok(heads)
 }
 
-fn writer(db: Arc<Database>, jobs: mpsc::Receiver<Job>, mut heads: HashMap<String, ChainHead>, mut digester: Digester) {
-    loop {
-        // Sleep until the next job, or until an idle account's events are due a digest.
-        let deadline = digester.next_deadline(heads.iter().map(|(a, h)| (a.as_str(), h.seq)));
-        let first = match deadline {
-            None => match jobs.recv() {
-                Ok(j) => j,
-                Err(_) => return,
-            },
-            Some(at) => match jobs.recv_timeout(at.saturating_duration_since(std::time::Instant::now())) {
-                Ok(j) => j,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    write_due_digests(&db, &heads, &mut digester);
-                    continue;
+/// The writer thread's state: where each chain stands, the digest schedule, the journal.
+struct Writer {
+    db: Arc<Database>,
+    backlog: Arc<Backlog>,
+    journal: Journal,
+    /// The next journal frame's number.
+    next_lsn: u64,
+    heads: HashMap<String, ChainHead>,
+    digester: Digester,
+}
+
+impl Writer {
+    fn run(mut self, jobs: mpsc::Receiver<Job>) {
+        loop {
+            // Sleep until the next job, or until an idle account's events are due a digest.
+            let deadline = self.digester.next_deadline(self.heads.iter().map(|(a, h)| (a.as_str(), h.seq)));
+            let first = match deadline {
+                None => match jobs.recv() {
+                    Ok(j) => j,
+                    Err(_) => break,
+                },
+                Some(at) => match jobs.recv_timeout(at.saturating_duration_since(std::time::Instant::now())) {
+                    Ok(j) => j,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.write_due_digests();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                },
+            };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(j) => group.push(j),
+                    Err(_) => break,
                 }
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            },
-        };
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(j) => group.push(j),
-                Err(_) => break,
+            }
+            let result = self.commit_group(&mut group);
+            for job in group {
+                let _ = job.done.send(result.clone());
             }
         }
-        let mut staged = heads.clone();
-        let mut staged_digester = digester.clone();
-        let result = write_group(&db, &group, &mut staged, &mut staged_digester);
-        if let Ok(fresh) = &result {
-            heads = staged;
-            digester = staged_digester;
-            publish_keys(&db, &digester, fresh);
+        // Every sender is gone: apply the whole journal, then blank it (a clean stop).
+        self.backlog.finish();
+        if self.backlog.applied() + 1 == self.next_lsn {
+            if let Err(e) = self.journal.close() {
+                tracing::error!("cannot mark the journal applied: {e}");
+            }
         }
-        let result = result.map(|_| ());
-        for job in group {
-            let _ = job.done.send(result.clone());
+    }
+
+    /// Chains, journals and hands over one group; the chain heads and digest schedule move
+    /// only if it became durable.
+    fn commit_group(&mut self, group: &mut [Job]) -> Result<(), String> {
+        let mut heads = self.heads.clone();
+        let mut digester = self.digester.clone();
+        let mut entries = Vec::new();
+        for job in group.iter_mut() {
+            let batch = std::mem::take(&mut job.batch);
+            if batch.wipe {
+                entries.push(Entry::Wipe);
+                heads.clear();
+                digester.wipe();
+            }
+            for op in batch.ops {
+                entries.push(match op {
+                    Op::Put { key, value } => Entry::Put { key, value },
+                    Op::Delete { key } => Entry::Delete { key },
+                });
+            }
+            for TrailAppend { account, event } in batch.trail {
+                let head = match heads.get_mut(account.as_str()) {
+                    Some(h) => h,
+                    None => heads.entry(account.clone()).or_insert(ChainHead { seq: 0, hash: [0; 32] }),
+                };
+                let seq = head.seq + 1;
+                let hash = chain_hash(&head.hash, &event);
+                let record = chained_record(&event, seq, &head.hash, &hash).into();
+                *head = ChainHead { seq, hash };
+                entries.push(Entry::Trail { account, seq, record });
+            }
+            for (request_id, record) in batch.decisions {
+                entries.push(Entry::Decision { request_id, record: record.into() });
+            }
+        }
+        let due = digester.due(heads.iter().map(|(a, h)| (a.as_str(), h.seq)), std::time::Instant::now());
+        let fresh = digest_entries(&heads, &mut digester, &due, &mut entries)?;
+        self.commit(entries)?;
+        self.heads = heads;
+        self.digester = digester;
+        self.publish_keys(fresh);
+        Ok(())
+    }
+
+    /// Makes the entries durable. A wipe is rare (the moto compatibility reset) and must not
+    /// be replayed over later frames' effects piecemeal: it waits for the backlog to empty and
+    /// commits straight to redb. Everything else is one journal frame.
+    fn commit(&mut self, entries: Vec<Entry>) -> Result<(), String> {
+        if entries.contains(&Entry::Wipe) {
+            self.backlog.wait_applied(self.next_lsn - 1)?;
+            return apply_frames(&self.db, [entries.as_slice()], self.next_lsn - 1);
+        }
+        let lsn = self.next_lsn;
+        self.journal.stage(lsn, &entries);
+        if let Some(needed) = self.journal.must_switch() {
+            self.backlog.wait_applied(needed)?;
+            self.journal.switch();
+        }
+        self.journal.append(lsn).map_err(|e| format!("journal: {e}"))?;
+        self.next_lsn += 1;
+        self.backlog.push(lsn, entries);
+        Ok(())
+    }
+
+    /// Digests alone, for accounts whose events have waited long enough.
+    fn write_due_digests(&mut self) {
+        let now = std::time::Instant::now();
+        let due = self.digester.due(self.heads.iter().map(|(a, h)| (a.as_str(), h.seq)), now);
+        if due.is_empty() {
+            return;
+        }
+        let mut digester = self.digester.clone();
+        let mut entries = Vec::new();
+        match digest_entries(&self.heads, &mut digester, &due, &mut entries).and_then(|fresh| Ok((fresh, self.commit(entries)?))) {
+            Ok((fresh, ())) => {
+                self.digester = digester;
+                self.publish_keys(fresh);
+            }
+            Err(e) => {
+                tracing::error!("cannot write trail digests: {e}");
+                self.digester.postpone(&due, now);
+            }
+        }
+    }
+
+    /// After a commit that stored new signing keys: rewrite `trail-public-keys.json`.
+    fn publish_keys(&self, fresh: bool) {
+        if !fresh {
+            return;
+        }
+        let published = key_records(&*self.db, Some(&self.backlog)).map_err(|e| e.to_string()).and_then(|records| self.digester.publish(&records));
+        if let Err(e) = published {
+            tracing::error!("cannot publish the trail's public keys: {e}");
         }
     }
 }
 
-/// A transaction of digests alone, for accounts whose events have waited long enough.
-fn write_due_digests(db: &Database, heads: &HashMap<String, ChainHead>, digester: &mut Digester) {
-    let now = std::time::Instant::now();
-    let due = digester.due(heads.iter().map(|(a, h)| (a.as_str(), h.seq)), now);
-    if due.is_empty() {
-        return;
-    }
-    let mut staged = digester.clone();
-    let result = db.begin_write().map_err(|e| e.to_string()).and_then(|txn| {
-        let fresh = emit_digests(&txn, heads, &mut staged, &due)?;
-        txn.commit().map_err(|e| e.to_string())?;
-        Ok(fresh)
-    });
-    match result {
-        Ok(fresh) => {
-            *digester = staged;
-            publish_keys(db, digester, &fresh);
-        }
-        Err(e) => {
-            tracing::error!("cannot write trail digests: {e}");
-            digester.postpone(&due, now);
-        }
-    }
-}
-
-/// Signs a digest for each of `accounts` at its chain head and stages it (and any new
-/// signing key) in `txn`. Returns the new keys.
-fn emit_digests(
-    txn: &redb::WriteTransaction,
-    heads: &HashMap<String, ChainHead>,
-    digester: &mut Digester,
-    accounts: &[String],
-) -> Result<bool, String> {
-    let mut digests = txn.open_table(DIGESTS).map_err(|e| e.to_string())?;
+/// Signs a digest for each of `accounts` at its chain head, as entries (with any new
+/// signing key). Returns whether there are new keys.
+fn digest_entries(heads: &HashMap<String, ChainHead>, digester: &mut Digester, accounts: &[String], out: &mut Vec<Entry>) -> Result<bool, String> {
     let now = std::time::Instant::now();
     let now_secs = crate::time::now_secs();
     for account in accounts {
         let Some(head) = heads.get(account) else { continue };
         let d = digester.emit(account, head.seq, head.hash, now_secs, now);
-        digests.insert(trail_key(&d.account, d.digest_seq).as_str(), d.bytes.as_slice()).map_err(|e| e.to_string())?;
+        out.push(Entry::Digest { account: d.account, seq: d.digest_seq, record: d.bytes.into() });
     }
     let fresh = digester.take_fresh_keys();
-    if !fresh.is_empty() {
-        let mut keys = txn.open_table(TRAIL_KEYS).map_err(|e| e.to_string())?;
-        for k in &fresh {
-            let bytes = serde_json::to_vec(k).map_err(|e| e.to_string())?;
-            keys.insert(k.account_id.as_str(), bytes.as_slice()).map_err(|e| e.to_string())?;
-        }
+    for k in &fresh {
+        let record = serde_json::to_vec(k).map_err(|e| e.to_string())?;
+        out.push(Entry::SigningKey { account: k.account_id.clone(), record: record.into() });
     }
     Ok(!fresh.is_empty())
 }
 
-/// After a commit that stored new signing keys: rewrite `trail-public-keys.json`.
-fn publish_keys(db: &Database, digester: &Digester, fresh: &bool) {
-    if !*fresh {
-        return;
+/// Applies journal frames to redb in one durable transaction that also records `last`, the
+/// number of the last frame it holds (the checkpoint, recovery, and the wipe's direct path).
+fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a [Entry]>, last: u64) -> Result<(), String> {
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let txn = db.begin_write().map_err(|x| e(&x))?;
+    {
+        let mut state = txn.open_table(STATE).map_err(|x| e(&x))?;
+        let mut trail = txn.open_table(TRAIL).map_err(|x| e(&x))?;
+        let mut decisions = txn.open_table(DECISIONS).map_err(|x| e(&x))?;
+        let mut digests = txn.open_table(DIGESTS).map_err(|x| e(&x))?;
+        let mut keys = txn.open_table(TRAIL_KEYS).map_err(|x| e(&x))?;
+        for entries in frames {
+            for entry in entries {
+                match entry {
+                    Entry::Wipe => {
+                        state.retain(|_, _| false).map_err(|x| e(&x))?;
+                        trail.retain(|_, _| false).map_err(|x| e(&x))?;
+                        decisions.retain(|_, _| false).map_err(|x| e(&x))?;
+                        digests.retain(|_, _| false).map_err(|x| e(&x))?;
+                    }
+                    Entry::Put { key, value } => {
+                        state.insert(key.as_str(), value.as_slice()).map_err(|x| e(&x))?;
+                    }
+                    Entry::Delete { key } => {
+                        state.remove(key.as_str()).map_err(|x| e(&x))?;
+                    }
+                    Entry::Trail { account, seq, record } => {
+                        trail.insert(trail_key(account, *seq).as_str(), &record[..]).map_err(|x| e(&x))?;
+                    }
+                    Entry::Decision { request_id, record } => {
+                        decisions.insert(request_id.as_str(), &record[..]).map_err(|x| e(&x))?;
+                    }
+                    Entry::Digest { account, seq, record } => {
+                        digests.insert(trail_key(account, *seq).as_str(), &record[..]).map_err(|x| e(&x))?;
+                    }
+                    Entry::SigningKey { account, record } => {
+                        keys.insert(account.as_str(), &record[..]).map_err(|x| e(&x))?;
+                    }
+                }
+            }
+        }
+        txn.open_table(META).map_err(|x| e(&x))?.insert(APPLIED_LSN, last).map_err(|x| e(&x))?;
     }
-    let published = read_key_records(db).map_err(|e| e.to_string()).and_then(|records| digester.publish(&records));
-    if let Err(e) = published {
-        tracing::error!("cannot publish the trail's public keys: {e}");
-    }
+    txn.commit().map_err(|x| e(&x))
 }
 
-fn read_key_records(db: &dyn ReadableDatabase) -> Result<Vec<KeyRecord>, StoreError> {
-    read_range(db, TRAIL_KEYS, "")?.into_iter().map(|(_, v)| serde_json::from_slice(&v).map_err(err)).collect()
+/// The last journal frame the tables hold (0 for a store that never had a journal).
+fn applied_lsn(db: &dyn ReadableDatabase) -> Result<u64, StoreError> {
+    let txn = db.begin_read().map_err(err)?;
+    let table = match txn.open_table(META) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(e) => return Err(err(e)),
+    };
+    Ok(table.get(APPLIED_LSN).map_err(err)?.map(|v| v.value()).unwrap_or(0))
+}
+
+/// Creates the tables if needed and applies the frames a crash left in the journal.
+/// Returns the last frame number the tables hold.
+fn recover(db: &Database, journal_dir: &Path) -> Result<u64, StoreError> {
+    {
+        let txn = db.begin_write().map_err(err)?;
+        txn.open_table(STATE).map_err(err)?;
+        txn.open_table(TRAIL).map_err(err)?;
+        txn.open_table(DECISIONS).map_err(err)?;
+        txn.open_table(DIGESTS).map_err(err)?;
+        txn.open_table(TRAIL_KEYS).map_err(err)?;
+        txn.open_table(META).map_err(err)?;
+        txn.commit().map_err(err)?;
+    }
+    let applied = applied_lsn(db)?;
+    let frames = journal::unapplied_frames(journal_dir, applied).map_err(|e| StoreError(format!("cannot read the journal in {}: {e}", journal_dir.display())))?;
+    let Some(last) = frames.last().map(|(lsn, _)| *lsn) else { return Ok(applied) };
+    tracing::info!("applying {} journal frames a stop left unapplied", frames.len());
+    apply_frames(db, frames.iter().map(|(_, e)| e.as_slice()), last).map_err(StoreError)?;
+    Ok(last)
 }
 
 /// The digest state at open: each account's last digest and signing key; rewrites the
 /// public key file from the store (a crash may have come between the two).
 fn load_digester(db: &Database, dir: Option<std::path::PathBuf>, every: u64, interval: std::time::Duration) -> Result<Digester, StoreError> {
     let mut digester = Digester::new(dir, every, interval);
-    let records = read_key_records(db)?;
+    let records = key_records(db, None)?;
     for k in &records {
         digester.restore_key(k).map_err(StoreError)?;
     }
@@ -585,53 +802,6 @@ fn load_digester(db: &Database, dir: Option<std::path::PathBuf>, every: u64, int
         }
     }
     Ok(digester)
-}
-
-fn write_group(db: &Database, group: &[Job], heads: &mut HashMap<String, ChainHead>, digester: &mut Digester) -> Result<bool, String> {
-    let txn = db.begin_write().map_err(|e| e.to_string())?;
-    {
-        let mut state = txn.open_table(STATE).map_err(|e| e.to_string())?;
-        let mut trail = txn.open_table(TRAIL).map_err(|e| e.to_string())?;
-        let mut decisions = txn.open_table(DECISIONS).map_err(|e| e.to_string())?;
-        for job in group {
-            if job.batch.wipe {
-                state.retain(|_, _| false).map_err(|e| e.to_string())?;
-                trail.retain(|_, _| false).map_err(|e| e.to_string())?;
-                decisions.retain(|_, _| false).map_err(|e| e.to_string())?;
-                txn.open_table(DIGESTS).map_err(|e| e.to_string())?.retain(|_, _| false).map_err(|e| e.to_string())?;
-                heads.clear();
-                digester.wipe();
-            }
-            for op in &job.batch.ops {
-                match op {
-                    Op::Put { key, value } => {
-                        state.insert(key.as_str(), value.as_slice()).map_err(|e| e.to_string())?;
-                    }
-                    Op::Delete { key } => {
-                        state.remove(key.as_str()).map_err(|e| e.to_string())?;
-                    }
-                }
-            }
-            for TrailAppend { account, event: body } in &job.batch.trail {
-                let head = match heads.get_mut(account.as_str()) {
-                    Some(h) => h,
-                    None => heads.entry(account.clone()).or_insert(ChainHead { seq: 0, hash: [0; 32] }),
-                };
-                let seq = head.seq + 1;
-                let hash = chain_hash(&head.hash, body);
-                let bytes = chained_record(body, seq, &head.hash, &hash);
-                trail.insert(trail_key(account, seq).as_str(), bytes.as_slice()).map_err(|e| e.to_string())?;
-                *head = ChainHead { seq, hash };
-            }
-            for (id, bytes) in &job.batch.decisions {
-                decisions.insert(id.as_str(), bytes.as_slice()).map_err(|e| e.to_string())?;
-            }
-        }
-    }
-    let due = digester.due(heads.iter().map(|(a, h)| (a.as_str(), h.seq)), std::time::Instant::now());
-    let fresh = if due.is_empty() { false } else { emit_digests(&txn, heads, digester, &due)? };
-    txn.commit().map_err(|e| e.to_string())?;
-    Ok(fresh)
 }
 
 #[cfg(test)]
@@ -665,13 +835,74 @@ mod perf_tests {
                 rt.block_on(store.commit(b)).unwrap();
             }
         }
-        let heads = load_heads(&store.db).unwrap();
+        // Read while running: the events are in the backlog, not yet checkpointed.
+        let trail = store.account_trail("333333333333").unwrap();
+        assert_eq!(trail.events.len(), 12);
+        drop(store);
+        // A clean stop checkpoints everything into redb.
+        let db = Database::open(&path).unwrap();
+        let heads = load_heads(&db).unwrap();
         let seqs: std::collections::BTreeMap<_, _> = heads.iter().map(|(a, h)| (a.as_str(), h.seq)).collect();
         assert_eq!(seqs, [("111111111111", 3), ("222222222222", 1), ("333333333333", 12)].into_iter().collect());
         // The head hash is the last record's chain hash.
-        let trail = store.account_trail("333333333333").unwrap();
         let last: serde_json::Value = serde_json::from_slice(&trail.events.last().unwrap().1).unwrap();
         assert_eq!(hex::encode(heads["333333333333"].hash), last["edgewardChain"]["hash"].as_str().unwrap());
+        assert_eq!(applied_lsn(&db).unwrap(), 16, "16 frames: 3 + 1 + 12 commits");
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// What a crash leaves: frames in the journal that redb does not hold. Both the next
+    /// start and a read-only snapshot apply them, and nothing else.
+    #[test]
+    fn frames_a_crash_left_in_the_journal_are_applied_at_the_next_open() {
+        let dir = std::env::temp_dir().join(format!("edgeward-store-recover-{}", crate::ids::uuid()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("edgeward.redb");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let event = |i: u64| serde_json::to_vec(&serde_json::json!({"i": i})).unwrap();
+        {
+            let store = Store::open(&path).unwrap();
+            let mut b = Batch::default();
+            b.put("k/1", b"one".to_vec());
+            b.trail.push(TrailAppend { account: "111111111111".into(), event: event(1) });
+            rt.block_on(store.commit(b)).unwrap();
+        }
+        // Frames 2 and 3 as the writer would have journaled them before a crash; frame 2
+        // repeats an applied frame's number and must be skipped.
+        let mut journal = Journal::start(&journal::dir_for(&path)).unwrap();
+        let record = |seq: u64| -> Arc<[u8]> { event(seq).into() };
+        let frames = [
+            (1, vec![Entry::Put { key: "k/stale".into(), value: b"no".to_vec() }]),
+            (2, vec![Entry::Put { key: "k/2".into(), value: b"two".to_vec() }, Entry::Trail { account: "111111111111".into(), seq: 2, record: record(2) }]),
+            (3, vec![Entry::Delete { key: "k/1".into() }, Entry::Decision { request_id: "req-3".into(), record: b"{}".as_slice().into() }]),
+        ];
+        for (lsn, entries) in &frames {
+            journal.stage(*lsn, entries);
+            journal.append(*lsn).unwrap();
+        }
+        drop(journal);
+        {
+            let snap = Snapshot::open(&path).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(snap.account_trail("111111111111").unwrap().events.len(), 2);
+        }
+        let store = Store::open(&path).unwrap();
+        let keys: Vec<String> = store.load_prefix("k/").unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["k/2"], "frame 1 was already applied; 2 and 3 are");
+        assert_eq!(store.decision("req-3").unwrap().as_deref(), Some(b"{}".as_slice()));
+        let events = store.account_trail("111111111111").unwrap().events;
+        assert_eq!(events.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2]);
+        // The chain continues after the recovered head.
+        let mut b = Batch::default();
+        b.trail.push(TrailAppend { account: "111111111111".into(), event: event(3) });
+        rt.block_on(store.commit(b)).unwrap();
+        let mut seen = Vec::new();
+        store.trail_rev("111111111111", None, |seq, _| {
+            seen.push(seq);
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, [3, 2, 1]);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -1,0 +1,243 @@
+//! Committed groups on their way from the journal into the redb file.
+//!
+//! The writer journals a group, hands it to the `Backlog` and only then acknowledges it, so
+//! every acknowledged change is in the journal and readable here until a checkpoint has
+//! put it in redb. The checkpoint thread (`run`) takes what has accumulated, writes it in
+//! one durable redb transaction together with the last frame number it holds, and only
+//! then drops it from the backlog. A reader that consults the backlog before opening its
+//! redb transaction therefore sees every committed change at least once: a group leaves
+//! the backlog only after its redb commit, which a transaction opened later sees.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use redb::Database;
+
+use super::journal::Entry;
+
+/// A checkpoint starts once the backlog holds this much…
+const CHECKPOINT_BYTES: usize = 8 << 20;
+/// …or once its oldest group has waited this long.
+const CHECKPOINT_AFTER: Duration = Duration::from_millis(1000);
+/// After a failed checkpoint, the next attempt waits this long.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+type Records = BTreeMap<u64, Arc<[u8]>>;
+/// `(sequence number, record)` pairs.
+pub type Numbered = Vec<(u64, Arc<[u8]>)>;
+
+#[derive(Default)]
+struct Inner {
+    /// Journaled groups not yet in redb, oldest first: (frame number, when, entries).
+    groups: VecDeque<(u64, Instant, Arc<Vec<Entry>>)>,
+    bytes: usize,
+    /// The last frame number redb holds.
+    applied: u64,
+    /// Someone waits for the backlog to empty: checkpoint now.
+    urgent: bool,
+    stopping: bool,
+    stopped: bool,
+    /// Why the last checkpoint failed (cleared by the next that succeeds).
+    failed: Option<String>,
+    // What readers need of the groups above, indexed.
+    trail: HashMap<String, Records>,
+    digests: HashMap<String, Records>,
+    decisions: HashMap<String, Arc<[u8]>>,
+    keys: HashMap<String, Arc<[u8]>>,
+}
+
+impl Inner {
+    fn index(&mut self, entries: &[Entry]) {
+        for e in entries {
+            match e {
+                Entry::Trail { account, seq, record } => {
+                    self.trail.entry(account.clone()).or_default().insert(*seq, record.clone());
+                }
+                Entry::Digest { account, seq, record } => {
+                    self.digests.entry(account.clone()).or_default().insert(*seq, record.clone());
+                }
+                Entry::Decision { request_id, record } => {
+                    self.decisions.insert(request_id.clone(), record.clone());
+                }
+                Entry::SigningKey { account, record } => {
+                    self.keys.insert(account.clone(), record.clone());
+                }
+                Entry::Wipe | Entry::Put { .. } | Entry::Delete { .. } => {}
+            }
+        }
+    }
+
+    fn unindex(&mut self, entries: &[Entry]) {
+        fn forget(map: &mut HashMap<String, Records>, account: &str, seq: u64) {
+            if let Some(records) = map.get_mut(account) {
+                records.remove(&seq);
+                if records.is_empty() {
+                    map.remove(account);
+                }
+            }
+        }
+        for e in entries {
+            match e {
+                Entry::Trail { account, seq, .. } => forget(&mut self.trail, account, *seq),
+                Entry::Digest { account, seq, .. } => forget(&mut self.digests, account, *seq),
+                Entry::Decision { request_id, .. } => {
+                    self.decisions.remove(request_id);
+                }
+                Entry::SigningKey { account, .. } => {
+                    self.keys.remove(account);
+                }
+                Entry::Wipe | Entry::Put { .. } | Entry::Delete { .. } => {}
+            }
+        }
+    }
+
+    fn due(&self) -> bool {
+        self.urgent || self.stopping || self.bytes >= CHECKPOINT_BYTES || self.groups.front().is_some_and(|(_, at, _)| at.elapsed() >= CHECKPOINT_AFTER)
+    }
+}
+
+/// Journaled groups that redb does not hold yet, shared by the writer, the checkpoint
+/// thread and readers.
+#[derive(Default)]
+pub struct Backlog {
+    inner: Mutex<Inner>,
+    /// Wakes the checkpoint thread.
+    wake: Condvar,
+    /// Signals a finished checkpoint (or a failed one) to whoever waits for one.
+    progress: Condvar,
+}
+
+impl Backlog {
+    pub fn new(applied: u64) -> Backlog {
+        Backlog { inner: Mutex::new(Inner { applied, ..Inner::default() }), ..Backlog::default() }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A group that is durable in the journal as frame `lsn`.
+    pub fn push(&self, lsn: u64, entries: Vec<Entry>) {
+        let mut g = self.lock();
+        g.index(&entries);
+        g.bytes += entries.iter().map(Entry::weight).sum::<usize>();
+        g.groups.push_back((lsn, Instant::now(), Arc::new(entries)));
+        if g.bytes >= CHECKPOINT_BYTES {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Checkpoints now and waits until redb holds every frame up to `lsn`.
+    pub fn wait_applied(&self, lsn: u64) -> Result<(), String> {
+        let mut g = self.lock();
+        while g.applied < lsn {
+            if let Some(e) = &g.failed {
+                return Err(format!("checkpoint failed: {e}"));
+            }
+            if g.stopped {
+                return Err("the checkpoint thread has stopped".into());
+            }
+            g.urgent = true;
+            self.wake.notify_one();
+            g = self.progress.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        Ok(())
+    }
+
+    /// The last frame number redb holds.
+    pub fn applied(&self) -> u64 {
+        self.lock().applied
+    }
+
+    /// Asks the checkpoint thread to apply everything and stop; returns once it has.
+    pub fn finish(&self) {
+        let mut g = self.lock();
+        g.stopping = true;
+        self.wake.notify_one();
+        while !g.stopped {
+            g = self.progress.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Accounts with trail events in the backlog.
+    pub fn trail_accounts(&self) -> Vec<String> {
+        self.lock().trail.keys().cloned().collect()
+    }
+
+    /// An account's trail events and digests in the backlog, in order.
+    pub fn account_records(&self, account: &str) -> (Numbered, Numbered) {
+        let g = self.lock();
+        let list = |m: &HashMap<String, Records>| m.get(account).map(|r| r.iter().map(|(s, b)| (*s, b.clone())).collect()).unwrap_or_default();
+        (list(&g.trail), list(&g.digests))
+    }
+
+    /// An account's backlog events below `before`, newest first, and the lowest sequence
+    /// number the backlog holds for the account (redb holds every event below it).
+    pub fn trail_below(&self, account: &str, before: Option<u64>) -> (Numbered, Option<u64>) {
+        let g = self.lock();
+        let Some(records) = g.trail.get(account) else { return (Vec::new(), None) };
+        let below = records.range(..before.unwrap_or(u64::MAX)).rev().map(|(s, b)| (*s, b.clone())).collect();
+        (below, records.keys().next().copied())
+    }
+
+    pub fn decision(&self, request_id: &str) -> Option<Arc<[u8]>> {
+        self.lock().decisions.get(request_id).cloned()
+    }
+
+    pub fn signing_keys(&self) -> Vec<Arc<[u8]>> {
+        self.lock().keys.values().cloned().collect()
+    }
+}
+
+/// The checkpoint thread: applies the backlog to redb whenever it is due, until `finish`.
+pub fn run(db: Arc<Database>, backlog: Arc<Backlog>) {
+    loop {
+        let groups: Vec<(u64, Arc<Vec<Entry>>)> = {
+            let mut g = backlog.lock();
+            loop {
+                if g.stopping && (g.groups.is_empty() || g.failed.is_some()) {
+                    g.stopped = true;
+                    backlog.progress.notify_all();
+                    return;
+                }
+                if g.due() && !g.groups.is_empty() && g.failed.is_none() {
+                    break;
+                }
+                let wait = match (&g.failed, g.groups.front()) {
+                    (Some(_), _) => RETRY_AFTER,
+                    (None, Some((_, at, _))) => CHECKPOINT_AFTER.saturating_sub(at.elapsed()).max(Duration::from_millis(1)),
+                    (None, None) => CHECKPOINT_AFTER,
+                };
+                let (next, timeout) = backlog.wake.wait_timeout(g, wait).unwrap_or_else(|e| e.into_inner());
+                g = next;
+                if timeout.timed_out() && g.failed.is_some() {
+                    // Time to retry.
+                    g.failed = None;
+                }
+            }
+            g.urgent = false;
+            g.groups.iter().map(|(lsn, _, e)| (*lsn, e.clone())).collect()
+        };
+        let last = groups.last().map(|(lsn, _)| *lsn).unwrap_or_default();
+        let result = super::apply_frames(&db, groups.iter().map(|(_, e)| e.as_slice()), last);
+        let mut g = backlog.lock();
+        match result {
+            Ok(()) => {
+                while g.groups.front().is_some_and(|(lsn, _, _)| *lsn <= last) {
+                    if let Some((_, _, entries)) = g.groups.pop_front() {
+                        g.bytes -= entries.iter().map(Entry::weight).sum::<usize>();
+                        g.unindex(&entries);
+                    }
+                }
+                g.applied = last;
+                g.failed = None;
+            }
+            Err(e) => {
+                tracing::error!("checkpoint of the journal into the store failed (the journal keeps every change; retrying): {e}");
+                g.failed = Some(e);
+            }
+        }
+        backlog.progress.notify_all();
+    }
+}
