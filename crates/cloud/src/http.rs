@@ -272,6 +272,7 @@ async fn dispatch(
         batch: Batch::default(),
         trail: TrailDraft::default(),
         enforce: !lenient,
+        due: Vec::new(),
     };
     // Operations change memory under the state lock and stage full records; their batches
     // must reach the writer in the same order, or a restart could load an older record over
