@@ -1,6 +1,12 @@
 //! One API call in flight: who makes it, what it writes, what the trail will say about it.
 //! Services receive a `Call`, describe the access they need (`authorize`), stage their state
 //! changes in `batch`, and fill in the trail details; the HTTP layer commits it all at once.
+//!
+//! A read-only operation runs under the state's read lock and stages no state change. When
+//! it finds a change due that it cannot make there (a KMS key's rotation date has passed,
+//! the AWS managed key does not exist yet, a secret is read for the first time today), it
+//! names the change in `due` and stops; the call then runs on the write path, where
+//! [`Call::making_due_changes`] makes the change and runs the operation again.
 
 use serde_json::Value;
 
@@ -43,9 +49,44 @@ pub struct Call<'a> {
     /// IAM authorization applies (always, except while the moto compatibility mode has
     /// enforcement switched off).
     pub enforce: bool,
+    /// Changes a read-only run found due (see the module documentation); empty otherwise.
+    pub due: Vec<Due>,
 }
 
-impl Call<'_> {
+/// A state change a read-only operation found due but may not make under the read lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    Kms(crate::kms::Due),
+    Secrets(crate::secrets::Due),
+}
+
+impl From<crate::kms::Due> for Due {
+    fn from(d: crate::kms::Due) -> Due {
+        Due::Kms(d)
+    }
+}
+
+impl From<crate::secrets::Due> for Due {
+    fn from(d: crate::secrets::Due) -> Due {
+        Due::Secrets(d)
+    }
+}
+
+/// How many times a write-path run may find changes due before it gives up: each round makes
+/// every change it found, and an operation finds at most a few in a row (ReEncrypt: the
+/// source key's lifecycle, then the destination's; GetSecretValue: the key's lifecycle, then
+/// the LastAccessedDate).
+const DUE_ROUNDS: usize = 8;
+
+/// What a run added to a call, to take back when it stopped on a due change.
+struct Mark {
+    trail: TrailDraft,
+    ops: usize,
+    events: usize,
+    decisions: usize,
+}
+
+impl<'c> Call<'c> {
     pub fn facts(&self) -> RequestFacts<'_> {
         RequestFacts {
             source_ip: &self.source_ip,
@@ -80,5 +121,38 @@ impl Call<'_> {
                 Err(denied.error)
             }
         }
+    }
+
+    /// Stops a read-only run on a change it found due: the operation returns this error,
+    /// which never reaches the caller (`due` sends the call to the write path).
+    pub fn needs_write(&mut self, due: Due) -> AwsError {
+        if !self.due.contains(&due) {
+            self.due.push(due);
+        }
+        AwsError::internal("a read-only operation found a state change due")
+    }
+
+    /// Runs a read-only `op` on the write path: when it stops on changes it found due, what
+    /// it added to the call (trail details, forwarded events, denials) is taken back, the
+    /// changes are made (staged in the batch like any write), and it runs again.
+    pub fn making_due_changes<T>(&mut self, st: &mut State, mut op: impl FnMut(&mut Call<'c>, &State) -> Result<T, AwsError>) -> Result<T, AwsError> {
+        for _ in 0..DUE_ROUNDS {
+            let mark = Mark { trail: self.trail.clone(), ops: self.batch.ops.len(), events: self.batch.trail.len(), decisions: self.batch.decisions.len() };
+            let result = op(self, st);
+            if self.due.is_empty() {
+                return result;
+            }
+            self.trail = mark.trail;
+            self.batch.ops.truncate(mark.ops);
+            self.batch.trail.truncate(mark.events);
+            self.batch.decisions.truncate(mark.decisions);
+            for due in std::mem::take(&mut self.due) {
+                match due {
+                    Due::Kms(d) => crate::kms::make_due(self, st, &d),
+                    Due::Secrets(d) => crate::secrets::make_due(self, st, &d),
+                }
+            }
+        }
+        Err(AwsError::internal("state changes kept falling due while the operation ran"))
     }
 }

@@ -13,6 +13,12 @@ use crate::error::AwsError;
 const ATTRIBUTE_KEYS: &[&str] = &["EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId"];
 const DEFAULT_MAX_RESULTS: u64 = 50;
 
+/// Whether `op` only reads (and so may take the read path): LookupEvents reads the
+/// committed trail.
+pub fn reads_only(op: &str) -> bool {
+    op == "LookupEvents"
+}
+
 pub fn handle(call: &mut Call<'_>, op: &str, input: &Value) -> Result<Value, AwsError> {
     match op {
         "LookupEvents" => lookup_events(call, input),

@@ -272,19 +272,48 @@ async fn dispatch(
         batch: Batch::default(),
         trail: TrailDraft::default(),
         enforce: !lenient,
+        due: Vec::new(),
     };
-    // Operations change memory under the state lock and stage full records; their batches
-    // must reach the writer in the same order, or a restart could load an older record over
-    // a newer one. The commit-order lock spans the change and the hand-off (never the wait).
-    // An SQS long poll that finds nothing gives back a wait: its staged changes (if any) are
-    // committed, then it waits holding no lock and runs again; only the last run is traced.
-    let mut poll = crate::sqs::Poll::default();
     // Decoding the input and encoding the output need no lock: they happen outside the
     // commit-order section (a decoding error still runs through it, to be traced).
     let json_input = match route.protocol {
         Protocol::Json10 | Protocol::Json11 if route.service != "sqs" => Some(json::parse_body(body, "ValidationException")),
         _ => None,
     };
+    // The read path: an operation that changes nothing runs under the state's read lock,
+    // without the commit-order lock, and its trail event is built outside every lock. If
+    // it finds a change due (a key's rotation, a first read of the day, this access key's
+    // last use to record), it runs on the write path below instead.
+    if reads_only(route) && !crate::iam::key_use_due(&call) {
+        let result = run_operation(&mut call, route, json_input.as_ref(), Path::Read);
+        if call.due.is_empty() {
+            debug_assert!(call.batch.ops.is_empty(), "{} {} changed state on the read path", route.service, route.operation);
+            let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+            crate::trail::record(&mut call, &outcome);
+            let batch = std::mem::take(&mut call.batch);
+            // This call may have read a change whose writer still holds the commit-order
+            // lock and has not handed its batch over yet. Handing this batch over under the
+            // same lock puts it behind the writer's in the store's queue (batches commit in
+            // order), so once this call's event is durable, the change it saw is too: no
+            // call acknowledges state that could still be lost. Held only for the send.
+            let pending = {
+                let _order = cloud.commit_order.lock().unwrap_or_else(|e| e.into_inner());
+                cloud.store.submit(batch)
+            };
+            durable(pending).await;
+            return result.map(|out| render(out, route, &call.request_id));
+        }
+        // What the read run added is dropped; the write path starts the call afresh.
+        call.due.clear();
+        call.trail = TrailDraft::default();
+        call.batch = Batch::default();
+    }
+    // Operations change memory under the state lock and stage full records; their batches
+    // must reach the writer in the same order, or a restart could load an older record over
+    // a newer one. The commit-order lock spans the change and the hand-off (never the wait).
+    // An SQS long poll that finds nothing gives back a wait: its staged changes (if any) are
+    // committed, then it waits holding no lock and runs again; only the last run is traced.
+    let mut poll = crate::sqs::Poll::default();
     let (result, pending) = loop {
         let (wait, staged) = {
             let _order = cloud.commit_order.lock().unwrap_or_else(|e| e.into_inner());
@@ -296,8 +325,9 @@ async fn dispatch(
                 crate::sqs::run(&mut call, route.params.as_ref(), &route.operation, parts, body, &mut poll)
                     .map(|r| Output::Ready(Reply { status: 200, content_type: r.content_type, headers: Vec::new(), body: r.body }))
             } else {
-                run_operation(&mut call, route, json_input.as_ref())
+                run_operation(&mut call, route, json_input.as_ref(), Path::Write)
             };
+            debug_assert!(call.due.is_empty(), "{} {} left a due change unmade on the write path", route.service, route.operation);
             match poll.take_wait() {
                 Some(wait) if result.is_ok() => {
                     let batch = std::mem::take(&mut call.batch);
@@ -417,7 +447,29 @@ pub(crate) fn request_parts<'a>(parts: &'a http::request::Parts, body_sha256: &'
     }
 }
 
-fn run_operation(call: &mut Call<'_>, route: &Route, json_input: Option<&Result<serde_json::Value, AwsError>>) -> Result<Output, AwsError> {
+/// Whether a call may take the read path: its operation never changes state. SQS never does
+/// (a long poll waits through `dispatch`).
+fn reads_only(route: &Route) -> bool {
+    let op = route.operation.as_str();
+    match (route.protocol, route.service) {
+        (Protocol::Query, "iam") => crate::iam::reads_only(op),
+        (Protocol::Query, "sts") => crate::sts::reads_only(op),
+        (Protocol::Json11, "kms") => crate::kms::reads_only(op),
+        (Protocol::Json11, "secretsmanager") => crate::secrets::reads_only(op),
+        (Protocol::Json11, "cloudtrail") => crate::cloudtrail::reads_only(op),
+        _ => false,
+    }
+}
+
+/// Which lock an operation runs under: the read path's (read-only operations, see
+/// `reads_only`) or the write path's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    Read,
+    Write,
+}
+
+fn run_operation(call: &mut Call<'_>, route: &Route, json_input: Option<&Result<serde_json::Value, AwsError>>, path: Path) -> Result<Output, AwsError> {
     match route.protocol {
         Protocol::Query => {
             let Some(params) = route.params.as_ref() else {
@@ -438,7 +490,9 @@ fn run_operation(call: &mut Call<'_>, route: &Route, json_input: Option<&Result<
             };
             let output = match route.service {
                 "cloudtrail" => crate::cloudtrail::handle(call, &route.operation, input)?,
+                "kms" if path == Path::Read => crate::kms::handle_read(call, &route.operation, input)?,
                 "kms" => crate::kms::handle(call, &route.operation, input)?,
+                "secretsmanager" if path == Path::Read => crate::secrets::handle_read(call, &route.operation, input)?,
                 "secretsmanager" => crate::secrets::handle(call, &route.operation, input)?,
                 other => {
                     return Err(AwsError::new(
@@ -511,5 +565,92 @@ fn error_reply(protocol: Protocol, service: &str, err: &AwsError, request_id: &s
             let err = shaped.as_ref().unwrap_or(err);
             Reply { status: err.status, content_type, headers, body: json::error_body(err) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::state::{PolicyDoc, Role};
+
+    /// A cloud in the moto compatibility mode, so that an unsigned request (enforcement off)
+    /// can drive `dispatch` as the root of 123456789012.
+    fn compat_cloud(rt: &tokio::runtime::Runtime) -> Arc<Cloud> {
+        let config = crate::Config {
+            data_dir: std::env::temp_dir().join(format!("edgeward-http-{}", crate::ids::uuid())),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            accounts: vec!["111111111111".into()],
+            region: "us-east-1".into(),
+            compat_moto: true,
+        };
+        rt.block_on(Cloud::open(config)).unwrap()
+    }
+
+    fn query_request(form: &str) -> (http::request::Parts, Bytes) {
+        let req = Request::post("/").header("content-type", "application/x-www-form-urlencoded").body(()).unwrap();
+        (req.into_parts().0, Bytes::from(form.to_string()))
+    }
+
+    fn role(name: &str) -> Role {
+        let account = crate::compat::COMPAT_ACCOUNT;
+        let trust = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#);
+        Role {
+            name: name.into(),
+            path: "/".into(),
+            id: "AROAORDERED".into(),
+            arn: format!("arn:aws:iam::{account}:role/{name}"),
+            created: 0,
+            trust: PolicyDoc::new(&trust, edgeward_policy::PolicyKind::Trust, None).unwrap(),
+            description: None,
+            max_session_duration: 3600,
+            inline: Default::default(),
+            attached: Vec::new(),
+            boundary: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// A read that sees a write's change in memory before the write has handed its batch to
+    /// the store is acknowledged only after that batch is handed over (so, the store being
+    /// first in first out, only once the change is durable).
+    #[test]
+    fn a_read_that_sees_an_unsubmitted_write_is_acknowledged_after_it() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let cloud = compat_cloud(&rt);
+        let submitted = Arc::new(AtomicBool::new(false));
+        let (changed_tx, changed_rx) = mpsc::channel();
+        // The writer, as `dispatch`'s write path runs one: memory changes under the commit-order
+        // lock, which it holds until its batch is handed over, here a while later.
+        let writer = {
+            let (cloud, submitted) = (cloud.clone(), submitted.clone());
+            std::thread::spawn(move || {
+                let _order = cloud.commit_order.lock().unwrap();
+                let mut batch = Batch::default();
+                {
+                    let mut st = cloud.write_state();
+                    let r = role("ordered");
+                    crate::state::put(&mut batch, crate::iam::Record::store_key(&r, crate::compat::COMPAT_ACCOUNT), &r);
+                    st.iam.entry(crate::compat::COMPAT_ACCOUNT.into()).or_default().roles.insert("ordered".into(), r);
+                }
+                changed_tx.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(300));
+                let pending = cloud.store.submit(batch);
+                submitted.store(true, Ordering::SeqCst);
+                pending
+            })
+        };
+        changed_rx.recv().unwrap();
+        let (parts, body) = query_request("Action=GetRole&Version=2010-05-08&RoleName=ordered");
+        let route = route(&parts.headers, "", &body).unwrap();
+        assert!(reads_only(&route));
+        let remote: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let reply = rt.block_on(dispatch(&cloud, &route, &parts, &body, remote, "read-1", false)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(String::from_utf8_lossy(&reply.body).contains("<RoleName>ordered</RoleName>"), "the read saw the change");
+        assert!(submitted.load(Ordering::SeqCst), "the read was acknowledged before the write it saw was handed to the store");
+        rt.block_on(writer.join().unwrap().unwrap().wait()).unwrap();
     }
 }

@@ -404,6 +404,7 @@ mod tests {
                 batch: Default::default(),
                 trail: TrailDraft { request_parameters, response_elements, resources, resource_account: resource_account.clone(), read_only, data_event: false, invoked_by: None },
                 enforce: true,
+                due: Vec::new(),
             };
             let other = resource_account.filter(|a| *a != call.caller.account);
             let shared = other.as_deref().map(|o| (o, "shared-id", "their-id"));

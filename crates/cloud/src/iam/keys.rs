@@ -144,24 +144,33 @@ pub fn last_used(call: &mut Call<'_>, input: AccessKeyInput) -> Result<GetAccess
     Ok(GetAccessKeyLastUsedOutput { user_name: shown, access_key_last_used })
 }
 
+/// The key use to record for the call's access key, when it differs from the one recorded
+/// (see `note_key_use`).
+fn key_use(call: &Call<'_>, st: &State) -> Option<KeyUse> {
+    if call.caller.session_token_issued.is_some() {
+        return None;
+    }
+    let id = &call.caller.access_key_id;
+    // Minute granularity: a key in steady use is recorded once a minute, not per request.
+    let seen = KeyUse { date: call.now - call.now.rem_euclid(60), service: call.service.to_string(), region: call.region.clone() };
+    (st.keys.contains_key(id) && st.key_use.get(id) != Some(&seen)).then_some(seen)
+}
+
+/// Whether `note_key_use` would record anything for this call (then it needs the write path).
+pub fn key_use_due(call: &Call<'_>) -> bool {
+    key_use(call, &call.cloud.read_state()).is_some()
+}
+
 /// Records when, for which service and in which region a long-term access key was last
 /// used. Temporary credentials are not tracked; nothing is written when nothing changed.
 pub fn note_key_use(call: &mut Call<'_>) {
-    if call.caller.session_token_issued.is_some() {
+    let cloud = call.cloud;
+    if key_use(call, &cloud.read_state()).is_none() {
         return;
     }
-    let id = call.caller.access_key_id.clone();
-    // Minute granularity: a key in steady use is recorded once a minute, not per request.
-    let seen = KeyUse { date: call.now - call.now.rem_euclid(60), service: call.service.to_string(), region: call.region.clone() };
-    let cloud = call.cloud;
-    {
-        let st = cloud.read_state();
-        if !st.keys.contains_key(&id) || st.key_use.get(&id) == Some(&seen) {
-            return;
-        }
-    }
     let mut st = cloud.write_state();
-    if st.keys.contains_key(&id) {
+    if let Some(seen) = key_use(call, &st) {
+        let id = call.caller.access_key_id.clone();
         state::put(&mut call.batch, state::key_use_key(&id), &seen);
         st.key_use.insert(id, seen);
     }

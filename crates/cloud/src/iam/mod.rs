@@ -31,8 +31,8 @@ use shapes::*;
 
 pub use entity::{Entity, Record};
 pub use shapes::TagIn;
-pub use keys::note_key_use;
-pub use wire::handle;
+pub use keys::{key_use_due, note_key_use};
+pub use wire::{handle, reads_only};
 
 // ---- errors with IAM's codes and wording ----
 

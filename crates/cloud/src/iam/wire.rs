@@ -125,6 +125,44 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "UploadSigningCertificate",
 ];
 
+/// The operations that only read state (each takes the read lock itself): they may take the
+/// read path (`http::dispatch`). CloudTrail marks every Get and List call read-only.
+const READ_ONLY: &[&str] = &[
+    "GetUser",
+    "ListUsers",
+    "ListUserTags",
+    "GetGroup",
+    "ListGroups",
+    "ListGroupsForUser",
+    "GetRole",
+    "ListRoles",
+    "ListRoleTags",
+    "GetUserPolicy",
+    "ListUserPolicies",
+    "GetGroupPolicy",
+    "ListGroupPolicies",
+    "GetRolePolicy",
+    "ListRolePolicies",
+    "GetPolicy",
+    "ListPolicies",
+    "GetPolicyVersion",
+    "ListPolicyVersions",
+    "ListEntitiesForPolicy",
+    "ListPolicyTags",
+    "ListAttachedUserPolicies",
+    "ListAttachedGroupPolicies",
+    "ListAttachedRolePolicies",
+    "ListAccessKeys",
+    "GetAccessKeyLastUsed",
+    "GetAccountAuthorizationDetails",
+    "GetAccountSummary",
+];
+
+/// Whether `op` only reads state (and so may take the read path).
+pub fn reads_only(op: &str) -> bool {
+    READ_ONLY.contains(&op)
+}
+
 /// Runs `op`; the result is the members of `<OpResult>`. Every action's input and output
 /// type is fixed here; the user, group and role variants of one operation share an input
 /// type that names the entity `Name` (see `shapes`).
@@ -314,5 +352,13 @@ mod tests {
                 "setAsDefault": true,
             })
         );
+    }
+
+    #[test]
+    fn read_only_operations_are_the_get_and_list_calls_cloudtrail_marks_read_only() {
+        for op in READ_ONLY {
+            assert!(op.starts_with("Get") || op.starts_with("List"), "{op}");
+            assert!(!NOT_IMPLEMENTED.contains(op), "{op}");
+        }
     }
 }

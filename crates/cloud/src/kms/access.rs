@@ -13,6 +13,7 @@ use crate::state::State;
 
 use super::model::{self, alias_arn, alias_record, key_arn, key_record, Key};
 use super::wire::Context;
+use super::Due;
 
 pub fn not_found(message: impl Into<String>) -> AwsError {
     AwsError::client("NotFoundException", message)
@@ -46,8 +47,9 @@ pub enum Ids {
 }
 
 /// Finds a key by any accepted identifier. `cross_account`: whether a key of another
-/// account may be named (by ARN). Applies the lifecycle first.
-pub fn find(call: &mut Call<'_>, st: &mut State, key_id: &str, ids: Ids, cross_account: bool) -> Result<Found, AwsError> {
+/// account may be named (by ARN). A key whose lifecycle is due, or an AWS managed key not
+/// created yet, stops the call until the write path has made the change (`Call::due`).
+pub fn find(call: &mut Call<'_>, st: &State, key_id: &str, ids: Ids, cross_account: bool) -> Result<Found, AwsError> {
     if key_id.is_empty() {
         return Err(validation("1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1"));
     }
@@ -83,11 +85,17 @@ pub fn find(call: &mut Call<'_>, st: &mut State, key_id: &str, ids: Ids, cross_a
         }
         (key_arn(&call.region, &call.caller.account, key_id), None)
     };
-    tick(call, st, &arn);
+    check_lifecycle(call, st, &arn)?;
     if !st.kms.keys.contains_key(&arn) {
         return Err(not_found(format!("Key '{arn}' does not exist")));
     }
     Ok(Found { arn, alias })
+}
+
+/// [`find`] for operations that change state (under the write lock): a due change is made
+/// first.
+pub fn find_mut(call: &mut Call<'_>, st: &mut State, key_id: &str, ids: Ids, cross_account: bool) -> Result<Found, AwsError> {
+    call.making_due_changes(st, |call, st| find(call, st, key_id, ids, cross_account))
 }
 
 /// A key id is a UUID (AWS also has `mrk-…` multi-Region ids).
@@ -96,15 +104,16 @@ fn looks_like_key_id(s: &str) -> bool {
     uuid || (s.starts_with("mrk-") && s.len() == 36 && s[4..].bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The key ARN an alias points at; AWS managed aliases are created on first use.
-fn alias_target(call: &mut Call<'_>, st: &mut State, region: &str, account: &str, name: &str) -> Result<String, AwsError> {
+/// The key ARN an alias points at; AWS managed aliases are created on first use (on the
+/// write path: `Due::ManagedKey`).
+fn alias_target(call: &mut Call<'_>, st: &State, region: &str, account: &str, name: &str) -> Result<String, AwsError> {
     let arn = alias_arn(region, account, name);
     if let Some(a) = st.kms.aliases.get(&arn) {
         return Ok(key_arn(region, account, &a.target));
     }
-    if let Some(service) = name.strip_prefix("alias/aws/") {
-        if MANAGED_SERVICES.contains(&service) && account == call.caller.account && region == call.region {
-            return Ok(create_managed_key(call, st, service));
+    if let Some(service) = name.strip_prefix("alias/aws/").and_then(|s| MANAGED_SERVICES.iter().find(|m| **m == s).copied()) {
+        if account == call.caller.account && region == call.region {
+            return Err(call.needs_write(Due::ManagedKey(service).into()));
         }
     }
     Err(not_found(format!("Alias {arn} is not found.")))
@@ -150,12 +159,23 @@ pub fn create_managed_key(call: &mut Call<'_>, st: &mut State, service: &str) ->
     arn
 }
 
+/// Whether the request clock deletes a key now: its waiting period has ended.
+fn deletion_due(k: &Key, now: i64) -> bool {
+    k.state == "PendingDeletion" && k.deletion_date.is_some_and(|d| d <= now)
+}
+
+/// Whether the request clock rotates a key now: automatic rotation is on and its date has come.
+fn rotation_due(k: &Key, now: i64) -> bool {
+    k.state == "Enabled" && k.rotation_period.is_some() && k.next_rotation.is_some_and(|n| n <= now)
+}
+
 /// What happens by the request clock: a key whose deletion date has passed is deleted
 /// (material, grants and aliases with it); a key due for automatic rotation rotates.
+/// Write path only (`Due::Lifecycle`); reads check [`check_lifecycle`].
 pub fn tick(call: &mut Call<'_>, st: &mut State, arn: &str) {
     let now = call.now;
     let Some(k) = st.kms.keys.get_mut(arn) else { return };
-    if k.state == "PendingDeletion" && k.deletion_date.is_some_and(|d| d <= now) {
+    if deletion_due(k, now) {
         let id = k.id.clone();
         st.kms.keys.remove(arn);
         st.kms.forget(arn);
@@ -168,27 +188,37 @@ pub fn tick(call: &mut Call<'_>, st: &mut State, arn: &str) {
         }
         return;
     }
-    if let (Some(period), Some(next)) = (k.rotation_period, k.next_rotation) {
-        if next <= now && k.state == "Enabled" {
-            let m = model::new_material(&call.cloud.kms_root, arn, &k.spec, next, Some("AUTOMATIC"));
-            k.materials.push(m);
-            let mut n = next;
-            while n <= now {
-                n += period * 86_400;
-            }
-            k.next_rotation = Some(n);
-            st.kms.save_key(&mut call.batch, arn);
+    if let (true, Some(period), Some(next)) = (rotation_due(k, now), k.rotation_period, k.next_rotation) {
+        let m = model::new_material(&call.cloud.kms_root, arn, &k.spec, next, Some("AUTOMATIC"));
+        k.materials.push(m);
+        let mut n = next;
+        while n <= now {
+            n += period * 86_400;
         }
+        k.next_rotation = Some(n);
+        st.kms.save_key(&mut call.batch, arn);
     }
 }
 
-/// Applies the lifecycle to every key of an account and region (before listing).
-pub fn tick_all(call: &mut Call<'_>, st: &mut State, account: &str, region: &str) {
-    let prefix = format!("arn:aws:kms:{region}:{account}:key/");
-    let arns: Vec<String> = st.kms.keys.range(prefix.clone()..).take_while(|(a, _)| a.starts_with(&prefix)).map(|(a, _)| a.clone()).collect();
-    for a in arns {
-        tick(call, st, &a);
+/// Stops the call when the key's lifecycle is due (see [`tick`]), for the write path to
+/// apply it before the key is used.
+pub fn check_lifecycle(call: &mut Call<'_>, st: &State, arn: &str) -> Result<(), AwsError> {
+    match st.kms.keys.get(arn) {
+        Some(k) if deletion_due(k, call.now) || rotation_due(k, call.now) => Err(call.needs_write(Due::Lifecycle(arn.to_string()).into())),
+        _ => Ok(()),
     }
+}
+
+/// [`check_lifecycle`] for every key of an account and region (before listing).
+pub fn check_lifecycle_all(call: &mut Call<'_>, st: &State, account: &str, region: &str) -> Result<(), AwsError> {
+    let prefix = format!("arn:aws:kms:{region}:{account}:key/");
+    let mut result = Ok(());
+    for (arn, _) in st.kms.keys.range(prefix.clone()..).take_while(|(a, _)| a.starts_with(&prefix)) {
+        if let Err(e) = check_lifecycle(call, st, arn) {
+            result = Err(e);
+        }
+    }
+    result
 }
 
 /// Names a key among the call's trail resources (and its owner, across accounts).

@@ -147,7 +147,7 @@ fn secret_of(call: &Call<'_>, st: &State, k: &Key) -> Result<std::sync::Arc<Vec<
     st.kms.material(&call.cloud.kms_root, k, &k.current().id).ok_or_else(|| AwsError::internal("the key material cannot be unwrapped"))
 }
 
-pub fn get_public_key(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) -> Result<Value, AwsError> {
+pub fn get_public_key(call: &mut Call<'_>, st: &State, r: KeyIdRequest) -> Result<Value, AwsError> {
     check_tokens(r.grant_tokens.as_deref())?;
     let found = find(call, st, &r.key_id, Ids::KeyOrAlias, true)?;
     touched(call, &found.arn);
@@ -180,7 +180,7 @@ struct Signing<'a> {
 }
 
 /// The checks Sign and Verify share, up to the digest to sign or verify: (key ARN, digest).
-fn signing_request(call: &mut Call<'_>, st: &mut State, r: Signing<'_>) -> Result<(String, [u8; 32]), AwsError> {
+fn signing_request(call: &mut Call<'_>, st: &State, r: Signing<'_>) -> Result<(String, [u8; 32]), AwsError> {
     let Signing { op, key_id, message, message_type, algorithm, grant_tokens } = r;
     if message.is_empty() {
         return Err(validation("1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length greater than or equal to 1"));
@@ -216,7 +216,7 @@ fn signing_request(call: &mut Call<'_>, st: &mut State, r: Signing<'_>) -> Resul
     Ok((found.arn, digest))
 }
 
-pub fn sign(call: &mut Call<'_>, st: &mut State, r: SignRequest) -> Result<Value, AwsError> {
+pub fn sign(call: &mut Call<'_>, st: &State, r: SignRequest) -> Result<Value, AwsError> {
     let ask = Signing {
         op: "Sign",
         key_id: &r.key_id,
@@ -232,7 +232,7 @@ pub fn sign(call: &mut Call<'_>, st: &mut State, r: SignRequest) -> Result<Value
     Ok(json!({"KeyId": arn, "Signature": crypto::base64::encode(&signature), "SigningAlgorithm": r.signing_algorithm}))
 }
 
-pub fn verify(call: &mut Call<'_>, st: &mut State, r: VerifyRequest) -> Result<Value, AwsError> {
+pub fn verify(call: &mut Call<'_>, st: &State, r: VerifyRequest) -> Result<Value, AwsError> {
     if r.signature.is_empty() {
         return Err(validation("1 validation error detected: Value at 'signature' failed to satisfy constraint: Member must have length greater than or equal to 1"));
     }
@@ -274,7 +274,7 @@ pub struct DataKeyPairResponse {
 
 /// GenerateDataKeyPair(WithoutPlaintext): a fresh key pair whose private key (PKCS #8) is
 /// encrypted under a symmetric encryption key with the encryption context.
-pub fn generate_data_key_pair(call: &mut Call<'_>, st: &mut State, r: GenerateDataKeyPairRequest, with_plaintext: bool) -> Result<DataKeyPairResponse, AwsError> {
+pub fn generate_data_key_pair(call: &mut Call<'_>, st: &State, r: GenerateDataKeyPairRequest, with_plaintext: bool) -> Result<DataKeyPairResponse, AwsError> {
     let op = if with_plaintext { "GenerateDataKeyPair" } else { "GenerateDataKeyPairWithoutPlaintext" };
     if !DATA_KEY_PAIR_SPECS.contains(&r.key_pair_spec.as_str()) {
         return Err(enum_error(&r.key_pair_spec, "keyPairSpec", DATA_KEY_PAIR_SPECS));

@@ -12,7 +12,7 @@ use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::State;
 
-use super::access::{authorize, find, not_found, tick, touched, usable, validation, Ask, Ids};
+use super::access::{authorize, check_lifecycle, find, not_found, touched, usable, validation, Ask, Ids};
 use super::crypto;
 use super::grants::check_tokens;
 use super::model::Key;
@@ -67,7 +67,7 @@ pub struct EncryptResponse {
     pub encryption_algorithm: String,
 }
 
-pub fn encrypt(call: &mut Call<'_>, st: &mut State, r: EncryptRequest, via: Option<&str>) -> Result<EncryptResponse, AwsError> {
+pub fn encrypt(call: &mut Call<'_>, st: &State, r: EncryptRequest, via: Option<&str>) -> Result<EncryptResponse, AwsError> {
     if r.plaintext.is_empty() {
         return Err(validation("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length greater than or equal to 1"));
     }
@@ -104,7 +104,7 @@ pub struct DecryptResponse {
 #[allow(clippy::too_many_arguments)]
 fn open(
     call: &mut Call<'_>,
-    st: &mut State,
+    st: &State,
     blob: &[u8],
     key_id: Option<&str>,
     ctx: &Context,
@@ -122,7 +122,7 @@ fn open(
         }
         alias = found.alias;
     } else {
-        tick(call, st, &arn);
+        check_lifecycle(call, st, &arn)?;
     }
     if !st.kms.keys.contains_key(&arn) {
         return Err(not_found(format!("Key '{arn}' does not exist")));
@@ -140,7 +140,7 @@ fn open(
     Ok((arn, plain, parsed.material_id))
 }
 
-pub fn decrypt(call: &mut Call<'_>, st: &mut State, r: DecryptRequest, via: Option<&str>) -> Result<DecryptResponse, AwsError> {
+pub fn decrypt(call: &mut Call<'_>, st: &State, r: DecryptRequest, via: Option<&str>) -> Result<DecryptResponse, AwsError> {
     encryption_algorithm(r.encryption_algorithm.as_deref(), "encryptionAlgorithm")?;
     check_tokens(r.grant_tokens.as_deref())?;
     let ctx = encryption_context(&r.encryption_context);
@@ -148,7 +148,7 @@ pub fn decrypt(call: &mut Call<'_>, st: &mut State, r: DecryptRequest, via: Opti
     Ok(DecryptResponse { key_id: arn, plaintext, encryption_algorithm: "SYMMETRIC_DEFAULT".into(), key_material_id: material })
 }
 
-pub fn re_encrypt(call: &mut Call<'_>, st: &mut State, r: ReEncryptRequest) -> Result<Value, AwsError> {
+pub fn re_encrypt(call: &mut Call<'_>, st: &State, r: ReEncryptRequest) -> Result<Value, AwsError> {
     encryption_algorithm(r.source_encryption_algorithm.as_deref(), "sourceEncryptionAlgorithm")?;
     encryption_algorithm(r.destination_encryption_algorithm.as_deref(), "destinationEncryptionAlgorithm")?;
     check_tokens(r.grant_tokens.as_deref())?;
@@ -199,7 +199,7 @@ fn data_key_len(r: &GenerateDataKeyRequest) -> Result<usize, AwsError> {
     }
 }
 
-pub fn generate_data_key(call: &mut Call<'_>, st: &mut State, r: GenerateDataKeyRequest, with_plaintext: bool, via: Option<&str>) -> Result<DataKeyResponse, AwsError> {
+pub fn generate_data_key(call: &mut Call<'_>, st: &State, r: GenerateDataKeyRequest, with_plaintext: bool, via: Option<&str>) -> Result<DataKeyResponse, AwsError> {
     let len = data_key_len(&r)?;
     check_tokens(r.grant_tokens.as_deref())?;
     let ctx = encryption_context(&r.encryption_context);
@@ -218,7 +218,7 @@ pub fn generate_data_key(call: &mut Call<'_>, st: &mut State, r: GenerateDataKey
     Ok(DataKeyResponse { ciphertext_blob: blob, plaintext: with_plaintext.then_some(data_key), key_id: found.arn })
 }
 
-pub fn generate_random(call: &mut Call<'_>, st: &mut State, r: GenerateRandomRequest) -> Result<Value, AwsError> {
+pub fn generate_random(call: &mut Call<'_>, st: &State, r: GenerateRandomRequest) -> Result<Value, AwsError> {
     let n = in_range(r.number_of_bytes.unwrap_or(32), "numberOfBytes", 1, 1024)?;
     if r.custom_key_store_id.is_some() {
         return Err(AwsError::client("UnsupportedOperationException", "Custom key stores are not supported by edgeward"));
@@ -228,7 +228,7 @@ pub fn generate_random(call: &mut Call<'_>, st: &mut State, r: GenerateRandomReq
 }
 
 /// The MAC of a message under an HMAC key: (key ARN, mac).
-fn mac_of(call: &mut Call<'_>, st: &mut State, r: &MacRequest, op: &str) -> Result<(String, Vec<u8>), AwsError> {
+fn mac_of(call: &mut Call<'_>, st: &State, r: &MacRequest, op: &str) -> Result<(String, Vec<u8>), AwsError> {
     if !MAC_ALGORITHMS.contains(&r.mac_algorithm.as_str()) {
         return Err(enum_error(&r.mac_algorithm, "macAlgorithm", MAC_ALGORITHMS));
     }
@@ -253,12 +253,12 @@ fn mac_of(call: &mut Call<'_>, st: &mut State, r: &MacRequest, op: &str) -> Resu
     Ok((found.arn, mac))
 }
 
-pub fn generate_mac(call: &mut Call<'_>, st: &mut State, r: MacRequest) -> Result<Value, AwsError> {
+pub fn generate_mac(call: &mut Call<'_>, st: &State, r: MacRequest) -> Result<Value, AwsError> {
     let (arn, mac) = mac_of(call, st, &r, "GenerateMac")?;
     Ok(json!({"Mac": crypto::base64::encode(&mac), "MacAlgorithm": r.mac_algorithm, "KeyId": arn}))
 }
 
-pub fn verify_mac(call: &mut Call<'_>, st: &mut State, r: MacRequest) -> Result<Value, AwsError> {
+pub fn verify_mac(call: &mut Call<'_>, st: &State, r: MacRequest) -> Result<Value, AwsError> {
     let given = r.mac.clone().ok_or_else(|| validation("1 validation error detected: Value null at 'mac' failed to satisfy constraint: Member must not be null"))?;
     let (arn, mac) = mac_of(call, st, &r, "VerifyMac")?;
     if !crypto::same(&mac, &given) {

@@ -31,14 +31,22 @@ pub fn encrypt_for(
 ) -> Result<Vec<u8>, AwsError> {
     let key_id = key_or_managed(call, st, via, key_id);
     let params = json!({"keyId": key_id, "encryptionContext": context, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"});
-    forwarded(call, st, "Encrypt", via, params, |call, st| {
-        let r = EncryptRequest { key_id: key_id.clone(), plaintext: plaintext.to_vec(), encryption_context: Some(context.clone()), ..Default::default() };
-        data::encrypt(call, st, r, Some(via)).map(|o| o.ciphertext_blob)
+    call.making_due_changes(st, |call, st| {
+        forwarded(call, st, "Encrypt", via, params.clone(), |call, st| {
+            let r = EncryptRequest { key_id: key_id.clone(), plaintext: plaintext.to_vec(), encryption_context: Some(context.clone()), ..Default::default() };
+            data::encrypt(call, st, r, Some(via)).map(|o| o.ciphertext_blob)
+        })
     })
 }
 
-/// Decrypts a ciphertext made by [`encrypt_for`] (or any KMS ciphertext), as the caller via `via`.
+/// Decrypts a ciphertext made by [`encrypt_for`] (or any KMS ciphertext), as the caller via
+/// `via`, on the write path (a due change to the key is made first).
 pub fn decrypt_for(call: &mut Call<'_>, st: &mut State, via: &str, ciphertext: &[u8], context: &BTreeMap<String, String>) -> Result<Vec<u8>, AwsError> {
+    call.making_due_changes(st, |call, st| decrypt_for_read(call, st, via, ciphertext, context))
+}
+
+/// [`decrypt_for`] under the read lock: a due change to the key stops the call (`Call::due`).
+pub fn decrypt_for_read(call: &mut Call<'_>, st: &State, via: &str, ciphertext: &[u8], context: &BTreeMap<String, String>) -> Result<Vec<u8>, AwsError> {
     let params = json!({"encryptionContext": context, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"});
     forwarded(call, st, "Decrypt", via, params, |call, st| {
         let r = DecryptRequest { ciphertext_blob: ciphertext.to_vec(), encryption_context: Some(context.clone()), ..Default::default() };
@@ -65,10 +73,12 @@ pub fn generate_data_key_for(
 ) -> Result<DataKey, AwsError> {
     let key_id = key_or_managed(call, st, via, key_id);
     let params = json!({"keyId": key_id, "encryptionContext": context, "keySpec": "AES_256"});
-    forwarded(call, st, "GenerateDataKey", via, params, |call, st| {
-        let r = GenerateDataKeyRequest { key_id: key_id.clone(), encryption_context: Some(context.clone()), key_spec: Some("AES_256".into()), ..Default::default() };
-        let o = data::generate_data_key(call, st, r, true, Some(via))?;
-        Ok(DataKey { plaintext: o.plaintext.unwrap_or_default(), ciphertext: o.ciphertext_blob, key_arn: o.key_id })
+    call.making_due_changes(st, |call, st| {
+        forwarded(call, st, "GenerateDataKey", via, params.clone(), |call, st| {
+            let r = GenerateDataKeyRequest { key_id: key_id.clone(), encryption_context: Some(context.clone()), key_spec: Some("AES_256".into()), ..Default::default() };
+            let o = data::generate_data_key(call, st, r, true, Some(via))?;
+            Ok(DataKey { plaintext: o.plaintext.unwrap_or_default(), ciphertext: o.ciphertext_blob, key_arn: o.key_id })
+        })
     })
 }
 
@@ -95,11 +105,11 @@ fn key_or_managed(call: &mut Call<'_>, st: &mut State, via: &str, key_id: Option
 /// event (with `invokedBy`) joins the call's batch.
 fn forwarded<T>(
     call: &mut Call<'_>,
-    st: &mut State,
+    st: &State,
     op: &str,
     via: &str,
     params: Value,
-    f: impl FnOnce(&mut Call<'_>, &mut State) -> Result<T, AwsError>,
+    f: impl FnOnce(&mut Call<'_>, &State) -> Result<T, AwsError>,
 ) -> Result<T, AwsError> {
     let service_host = format!("{via}.amazonaws.com");
     let draft = TrailDraft { request_parameters: Some(params), read_only: true, invoked_by: Some(service_host.clone()), ..TrailDraft::default() };

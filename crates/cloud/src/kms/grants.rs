@@ -9,7 +9,7 @@ use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::State;
 
-use super::access::{self, authorize, find, grantee_matches, not_found, not_pending, touched, validation, Ask, Ids};
+use super::access::{self, authorize, find, find_mut, grantee_matches, not_found, not_pending, touched, validation, Ask, Ids};
 use super::model::Grant;
 use super::wire::*;
 
@@ -63,7 +63,7 @@ pub fn create(call: &mut Call<'_>, st: &mut State, r: CreateGrantRequest, via: O
             return Err(validation(format!("1 validation error detected: Value '{n}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$")));
         }
     }
-    let found = find(call, st, &r.key_id, Ids::Key, true)?;
+    let found = find_mut(call, st, &r.key_id, Ids::Key, true)?;
     touched(call, &found.arn);
     let constraints = r.constraints.clone().unwrap_or_default();
     let mut extra: Vec<(String, ContextValue)> = vec![
@@ -125,7 +125,7 @@ pub fn create(call: &mut Call<'_>, st: &mut State, r: CreateGrantRequest, via: O
     Ok(out)
 }
 
-pub fn list(call: &mut Call<'_>, st: &mut State, r: ListGrantsRequest) -> Result<Value, AwsError> {
+pub fn list(call: &mut Call<'_>, st: &State, r: ListGrantsRequest) -> Result<Value, AwsError> {
     let found = find(call, st, &r.key_id, Ids::Key, true)?;
     touched(call, &found.arn);
     authorize(call, st, &found.arn, &Ask { op: "ListGrants", ..Ask::default() })?;
@@ -141,7 +141,7 @@ pub fn list(call: &mut Call<'_>, st: &mut State, r: ListGrantsRequest) -> Result
     out(Page { items: json!({"Grants": page}), truncated, next_marker: next })
 }
 
-pub fn list_retirable(call: &mut Call<'_>, st: &mut State, r: ListRetirableRequest) -> Result<Value, AwsError> {
+pub fn list_retirable(call: &mut Call<'_>, st: &State, r: ListRetirableRequest) -> Result<Value, AwsError> {
     if r.retiring_principal.is_empty() {
         return Err(validation("1 validation error detected: Value null at 'retiringPrincipal' failed to satisfy constraint: Member must not be null"));
     }
@@ -175,7 +175,7 @@ pub fn retire(call: &mut Call<'_>, st: &mut State, r: RetireGrantRequest) -> Res
                 .ok_or_else(|| AwsError::client("InvalidGrantTokenException", "The grant token is not valid"))?
         }
         (None, Some(key_id), Some(grant_id)) => {
-            let found = find(call, st, key_id, Ids::Key, true)?;
+            let found = find_mut(call, st, key_id, Ids::Key, true)?;
             let g = st.kms.keys[&found.arn].grants.iter().find(|g| g.id == *grant_id).cloned();
             (found.arn, g.ok_or_else(|| not_found(format!("Grant ID {grant_id} not found")))?)
         }
@@ -198,7 +198,7 @@ fn g_retiring(g: &Grant, caller: &crate::identity::Caller) -> bool {
 }
 
 pub fn revoke(call: &mut Call<'_>, st: &mut State, r: RevokeGrantRequest) -> Result<Value, AwsError> {
-    let found = find(call, st, &r.key_id, Ids::Key, true)?;
+    let found = find_mut(call, st, &r.key_id, Ids::Key, true)?;
     touched(call, &found.arn);
     authorize(call, st, &found.arn, &Ask { op: "RevokeGrant", ..Ask::default() })?;
     if !st.kms.keys[&found.arn].grants.iter().any(|g| g.id == r.grant_id) {

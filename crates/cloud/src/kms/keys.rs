@@ -9,7 +9,7 @@ use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::{PolicyDoc, State, Tag};
 
-use super::access::{self, authorize, find, not_found, not_pending, touched, validation, Ask, Found, Ids};
+use super::access::{self, authorize, find, find_mut, not_found, not_pending, touched, validation, Ask, Found, Ids};
 use super::asymmetric;
 use super::model::{self, alias_arn, alias_record, key_arn, Alias, Key};
 use super::wire::*;
@@ -135,10 +135,15 @@ fn key_ref<'s>(st: &'s State, arn: &str) -> &'s Key {
 }
 
 /// Finds a key by id or ARN in the caller's account and authorizes `op` on it.
-fn own_key(call: &mut Call<'_>, st: &mut State, key_id: &str, op: &str) -> Result<Found, AwsError> {
+fn own_key(call: &mut Call<'_>, st: &State, key_id: &str, op: &str) -> Result<Found, AwsError> {
     let found = find(call, st, key_id, Ids::Key, false)?;
     authorize(call, st, &found.arn, &Ask { op, ..Ask::default() })?;
     Ok(found)
+}
+
+/// [`own_key`] for operations that change the key (a due change is made first).
+fn own_key_mut(call: &mut Call<'_>, st: &mut State, key_id: &str, op: &str) -> Result<Found, AwsError> {
+    call.making_due_changes(st, |call, st| own_key(call, st, key_id, op))
 }
 
 pub fn create_key(call: &mut Call<'_>, st: &mut State, r: CreateKeyRequest) -> Result<KeyMetadataResponse, AwsError> {
@@ -234,7 +239,7 @@ pub fn create_key(call: &mut Call<'_>, st: &mut State, r: CreateKeyRequest) -> R
     Ok(out)
 }
 
-pub fn describe_key(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) -> Result<KeyMetadataResponse, AwsError> {
+pub fn describe_key(call: &mut Call<'_>, st: &State, r: KeyIdRequest) -> Result<KeyMetadataResponse, AwsError> {
     super::grants::check_tokens(r.grant_tokens.as_deref())?;
     let found = find(call, st, &r.key_id, Ids::KeyOrAlias, true)?;
     authorize(call, st, &found.arn, &Ask { op: "DescribeKey", alias: found.alias.as_deref(), ..Ask::default() })?;
@@ -242,10 +247,10 @@ pub fn describe_key(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) -> Res
     Ok(KeyMetadataResponse { key_metadata: metadata(key_ref(st, &found.arn)) })
 }
 
-pub fn list_keys(call: &mut Call<'_>, st: &mut State, r: ListRequest) -> Result<Value, AwsError> {
+pub fn list_keys(call: &mut Call<'_>, st: &State, r: ListRequest) -> Result<Value, AwsError> {
     access::authorize_account(call, st, "kms:ListKeys", "*", Vec::new())?;
     let (account, region) = (call.caller.account.clone(), call.region.clone());
-    access::tick_all(call, st, &account, &region);
+    access::check_lifecycle_all(call, st, &account, &region)?;
     let prefix = format!("arn:aws:kms:{region}:{account}:key/");
     let all: Vec<Value> =
         st.kms.keys.range(prefix.clone()..).take_while(|(a, _)| a.starts_with(&prefix)).map(|(a, k)| json!({"KeyId": k.id, "KeyArn": a})).collect();
@@ -262,7 +267,7 @@ fn page_json(name: &str, items: Vec<Value>, truncated: bool, next: Option<String
 }
 
 pub fn update_description(call: &mut Call<'_>, st: &mut State, r: UpdateDescriptionRequest) -> Result<Value, AwsError> {
-    let found = own_key(call, st, &r.key_id, "UpdateKeyDescription")?;
+    let found = own_key_mut(call, st, &r.key_id, "UpdateKeyDescription")?;
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
     not_pending(k)?;
     k.description = r.description;
@@ -272,7 +277,7 @@ pub fn update_description(call: &mut Call<'_>, st: &mut State, r: UpdateDescript
 }
 
 pub fn set_enabled(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest, enable: bool) -> Result<Value, AwsError> {
-    let found = own_key(call, st, &r.key_id, if enable { "EnableKey" } else { "DisableKey" })?;
+    let found = own_key_mut(call, st, &r.key_id, if enable { "EnableKey" } else { "DisableKey" })?;
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
     not_pending(k)?;
     k.state = if enable { "Enabled" } else { "Disabled" }.into();
@@ -283,7 +288,7 @@ pub fn set_enabled(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest, enable:
 
 pub fn schedule_deletion(call: &mut Call<'_>, st: &mut State, r: ScheduleDeletionRequest) -> Result<Value, AwsError> {
     let days = in_range(r.pending_window_in_days.unwrap_or(30), "pendingWindowInDays", 7, 30)?;
-    let found = own_key(call, st, &r.key_id, "ScheduleKeyDeletion")?;
+    let found = own_key_mut(call, st, &r.key_id, "ScheduleKeyDeletion")?;
     let now = call.now;
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
     not_pending(k)?;
@@ -297,7 +302,7 @@ pub fn schedule_deletion(call: &mut Call<'_>, st: &mut State, r: ScheduleDeletio
 }
 
 pub fn cancel_deletion(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) -> Result<Value, AwsError> {
-    let found = own_key(call, st, &r.key_id, "CancelKeyDeletion")?;
+    let found = own_key_mut(call, st, &r.key_id, "CancelKeyDeletion")?;
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
     if k.state != "PendingDeletion" {
         return Err(access::invalid_state(format!("{} is not pending deletion.", k.arn)));
@@ -319,7 +324,7 @@ fn policy_name(name: Option<&str>) -> Result<(), AwsError> {
     }
 }
 
-pub fn get_policy(call: &mut Call<'_>, st: &mut State, r: GetPolicyRequest) -> Result<Value, AwsError> {
+pub fn get_policy(call: &mut Call<'_>, st: &State, r: GetPolicyRequest) -> Result<Value, AwsError> {
     let found = own_key(call, st, &r.key_id, "GetKeyPolicy")?;
     policy_name(r.policy_name.as_deref())?;
     touched(call, &found.arn);
@@ -327,7 +332,7 @@ pub fn get_policy(call: &mut Call<'_>, st: &mut State, r: GetPolicyRequest) -> R
 }
 
 pub fn put_policy(call: &mut Call<'_>, st: &mut State, r: PutPolicyRequest) -> Result<Value, AwsError> {
-    let found = own_key(call, st, &r.key_id, "PutKeyPolicy")?;
+    let found = own_key_mut(call, st, &r.key_id, "PutKeyPolicy")?;
     policy_name(r.policy_name.as_deref())?;
     not_pending(key_ref(st, &found.arn))?;
     let doc = key_policy(&r.policy)?;
@@ -341,7 +346,7 @@ pub fn put_policy(call: &mut Call<'_>, st: &mut State, r: PutPolicyRequest) -> R
     Ok(json!({}))
 }
 
-pub fn list_policies(call: &mut Call<'_>, st: &mut State, r: ListRequest) -> Result<Value, AwsError> {
+pub fn list_policies(call: &mut Call<'_>, st: &State, r: ListRequest) -> Result<Value, AwsError> {
     let key_id = r.key_id.clone().ok_or_else(|| validation("1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"))?;
     let found = own_key(call, st, &key_id, "ListKeyPolicies")?;
     touched(call, &found.arn);
@@ -350,7 +355,7 @@ pub fn list_policies(call: &mut Call<'_>, st: &mut State, r: ListRequest) -> Res
 
 pub fn tag(call: &mut Call<'_>, st: &mut State, r: TagRequest) -> Result<Value, AwsError> {
     let new = tags_from(&r.tags)?;
-    let found = find(call, st, &r.key_id, Ids::Key, false)?;
+    let found = find_mut(call, st, &r.key_id, Ids::Key, false)?;
     authorize(call, st, &found.arn, &Ask { op: "TagResource", extra: request_tag_keys(&new), ..Ask::default() })?;
     // Tags can change while a key waits for deletion.
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
@@ -367,7 +372,7 @@ pub fn tag(call: &mut Call<'_>, st: &mut State, r: TagRequest) -> Result<Value, 
 }
 
 pub fn untag(call: &mut Call<'_>, st: &mut State, r: UntagRequest) -> Result<Value, AwsError> {
-    let found = find(call, st, &r.key_id, Ids::Key, false)?;
+    let found = find_mut(call, st, &r.key_id, Ids::Key, false)?;
     let extra = if r.tag_keys.is_empty() { Vec::new() } else { vec![("aws:TagKeys".to_string(), ContextValue::Multi(r.tag_keys.clone()))] };
     authorize(call, st, &found.arn, &Ask { op: "UntagResource", extra, ..Ask::default() })?;
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
@@ -377,7 +382,7 @@ pub fn untag(call: &mut Call<'_>, st: &mut State, r: UntagRequest) -> Result<Val
     Ok(json!({}))
 }
 
-pub fn list_tags(call: &mut Call<'_>, st: &mut State, r: ListRequest) -> Result<Value, AwsError> {
+pub fn list_tags(call: &mut Call<'_>, st: &State, r: ListRequest) -> Result<Value, AwsError> {
     let key_id = r.key_id.clone().ok_or_else(|| validation("1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"))?;
     let found = own_key(call, st, &key_id, "ListResourceTags")?;
     touched(call, &found.arn);
@@ -415,7 +420,7 @@ fn alias_target_key(call: &mut Call<'_>, st: &mut State, target: &str) -> Result
     if target.starts_with("alias/") || target.contains(":alias/") {
         return Err(validation("Aliases must refer to keys. Not aliases"));
     }
-    find(call, st, target, Ids::Key, false)
+    find_mut(call, st, target, Ids::Key, false)
 }
 
 fn alias_access(call: &Call<'_>, op: &str, arn: &str) -> Access {
@@ -490,7 +495,7 @@ pub fn delete_alias(call: &mut Call<'_>, st: &mut State, r: AliasRequest) -> Res
     Ok(json!({}))
 }
 
-pub fn list_aliases(call: &mut Call<'_>, st: &mut State, r: ListRequest) -> Result<Value, AwsError> {
+pub fn list_aliases(call: &mut Call<'_>, st: &State, r: ListRequest) -> Result<Value, AwsError> {
     let (account, region) = (call.caller.account.clone(), call.region.clone());
     let only = match &r.key_id {
         Some(k) => {
@@ -503,7 +508,7 @@ pub fn list_aliases(call: &mut Call<'_>, st: &mut State, r: ListRequest) -> Resu
             None
         }
     };
-    access::tick_all(call, st, &account, &region);
+    access::check_lifecycle_all(call, st, &account, &region)?;
     let prefix = format!("arn:aws:kms:{region}:{account}:alias/");
     let mut all: Vec<Value> = st
         .kms
@@ -538,7 +543,7 @@ fn symmetric_only(key: &Key) -> Result<(), AwsError> {
 
 pub fn enable_rotation(call: &mut Call<'_>, st: &mut State, r: EnableRotationRequest) -> Result<Value, AwsError> {
     let period = in_range(r.rotation_period_in_days.unwrap_or(365), "rotationPeriodInDays", 90, 2560)?;
-    let found = own_key(call, st, &r.key_id, "EnableKeyRotation")?;
+    let found = own_key_mut(call, st, &r.key_id, "EnableKeyRotation")?;
     let now = call.now;
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
     access::usable(k)?;
@@ -554,7 +559,7 @@ pub fn enable_rotation(call: &mut Call<'_>, st: &mut State, r: EnableRotationReq
 }
 
 pub fn disable_rotation(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) -> Result<Value, AwsError> {
-    let found = own_key(call, st, &r.key_id, "DisableKeyRotation")?;
+    let found = own_key_mut(call, st, &r.key_id, "DisableKeyRotation")?;
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
     access::usable(k)?;
     symmetric_only(k)?;
@@ -568,7 +573,7 @@ pub fn disable_rotation(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) ->
     Ok(json!({}))
 }
 
-pub fn rotation_status(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) -> Result<Value, AwsError> {
+pub fn rotation_status(call: &mut Call<'_>, st: &State, r: KeyIdRequest) -> Result<Value, AwsError> {
     let found = find(call, st, &r.key_id, Ids::Key, true)?;
     authorize(call, st, &found.arn, &Ask { op: "GetKeyRotationStatus", ..Ask::default() })?;
     touched(call, &found.arn);
@@ -583,7 +588,7 @@ pub fn rotation_status(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) -> 
 }
 
 pub fn rotate_on_demand(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) -> Result<Value, AwsError> {
-    let found = own_key(call, st, &r.key_id, "RotateKeyOnDemand")?;
+    let found = own_key_mut(call, st, &r.key_id, "RotateKeyOnDemand")?;
     let now = call.now;
     let root = call.cloud.kms_root.clone();
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
@@ -603,7 +608,7 @@ pub fn rotate_on_demand(call: &mut Call<'_>, st: &mut State, r: KeyIdRequest) ->
     Ok(out)
 }
 
-pub fn list_rotations(call: &mut Call<'_>, st: &mut State, r: ListRequest) -> Result<Value, AwsError> {
+pub fn list_rotations(call: &mut Call<'_>, st: &State, r: ListRequest) -> Result<Value, AwsError> {
     let key_id = r.key_id.clone().ok_or_else(|| validation("1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"))?;
     let found = own_key(call, st, &key_id, "ListKeyRotations")?;
     touched(call, &found.arn);

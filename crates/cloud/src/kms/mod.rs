@@ -31,7 +31,7 @@ use crate::error::AwsError;
 use crate::state::State;
 
 pub use crypto::RootKey;
-pub use forward::{ciphertext_key_arn, decrypt_for, encrypt_for, generate_data_key_for, DataKey};
+pub use forward::{ciphertext_key_arn, decrypt_for, decrypt_for_read, encrypt_for, generate_data_key_for, DataKey};
 pub use model::{Alias, Grant, Key, KmsState};
 
 /// KMS operations edgeward does not implement: they answer 501 NotImplemented naming the
@@ -52,7 +52,9 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "UpdatePrimaryRegion",
 ];
 
-/// Operations CloudTrail marks read-only.
+/// Operations CloudTrail marks read-only. None of them changes state: they run under the
+/// read lock (`http::dispatch`'s read path), and what they find due — a key's lifecycle, an
+/// AWS managed key not created yet — is made on the write path ([`Due`]).
 const READ_ONLY: &[&str] = &[
     "Decrypt",
     "DescribeKey",
@@ -79,46 +81,64 @@ const READ_ONLY: &[&str] = &[
     "VerifyMac",
 ];
 
-pub fn handle(call: &mut Call<'_>, op: &str, input: &Value) -> Result<Value, AwsError> {
-    call.trail.request_parameters = Some(wire::trail_parameters(input));
-    call.trail.read_only = READ_ONLY.contains(&op);
-    let cloud = call.cloud;
-    let mut st = cloud.write_state();
-    dispatch(call, &mut st, op, input).map_err(json_error)
+/// Whether `op` only reads state (and so may take the read path).
+pub fn reads_only(op: &str) -> bool {
+    READ_ONLY.contains(&op)
 }
 
-fn dispatch(call: &mut Call<'_>, st: &mut State, op: &str, input: &Value) -> Result<Value, AwsError> {
+/// A change KMS makes when a call first needs it, which a read-only call leaves to the write
+/// path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// The key's lifecycle by the request clock (deletion after the waiting period,
+    /// automatic rotation), by key ARN.
+    Lifecycle(String),
+    /// The AWS managed key `alias/aws/<service>` of the caller's account and region.
+    ManagedKey(&'static str),
+}
+
+/// Makes a due change (write path, under the write lock).
+pub fn make_due(call: &mut Call<'_>, st: &mut State, due: &Due) {
+    match due {
+        Due::Lifecycle(arn) => access::tick(call, st, arn),
+        Due::ManagedKey(service) => {
+            access::create_managed_key(call, st, service);
+        }
+    }
+}
+
+/// Runs `op` under the write lock; a read-only operation that finds a change due has it
+/// made and runs again.
+pub fn handle(call: &mut Call<'_>, op: &str, input: &Value) -> Result<Value, AwsError> {
+    call.trail.request_parameters = Some(wire::trail_parameters(input));
+    call.trail.read_only = reads_only(op);
+    let cloud = call.cloud;
+    let mut st = cloud.write_state();
+    let result = if reads_only(op) { call.making_due_changes(&mut st, |call, st| read(call, st, op, input)) } else { write(call, &mut st, op, input) };
+    result.map_err(json_error)
+}
+
+/// Runs a read-only `op` under the read lock; a change it finds due stops it (`Call::due`).
+pub fn handle_read(call: &mut Call<'_>, op: &str, input: &Value) -> Result<Value, AwsError> {
+    call.trail.request_parameters = Some(wire::trail_parameters(input));
+    call.trail.read_only = true;
+    let cloud = call.cloud;
+    let st = cloud.read_state();
+    read(call, &st, op, input).map_err(json_error)
+}
+
+/// The read-only operations (`READ_ONLY`).
+fn read(call: &mut Call<'_>, st: &State, op: &str, input: &Value) -> Result<Value, AwsError> {
     use wire::{out, parse};
     match op {
-        // keys
-        "CreateKey" => out(keys::create_key(call, st, parse(input)?)?),
         "DescribeKey" => out(keys::describe_key(call, st, parse(input)?)?),
         "ListKeys" => out(keys::list_keys(call, st, parse(input)?)?),
-        "UpdateKeyDescription" => out(keys::update_description(call, st, parse(input)?)?),
-        "EnableKey" => out(keys::set_enabled(call, st, parse(input)?, true)?),
-        "DisableKey" => out(keys::set_enabled(call, st, parse(input)?, false)?),
-        "ScheduleKeyDeletion" => out(keys::schedule_deletion(call, st, parse(input)?)?),
-        "CancelKeyDeletion" => out(keys::cancel_deletion(call, st, parse(input)?)?),
-        // key policies
         "GetKeyPolicy" => out(keys::get_policy(call, st, parse(input)?)?),
-        "PutKeyPolicy" => out(keys::put_policy(call, st, parse(input)?)?),
         "ListKeyPolicies" => out(keys::list_policies(call, st, parse(input)?)?),
-        // tags
-        "TagResource" => out(keys::tag(call, st, parse(input)?)?),
-        "UntagResource" => out(keys::untag(call, st, parse(input)?)?),
         "ListResourceTags" => out(keys::list_tags(call, st, parse(input)?)?),
-        // aliases
-        "CreateAlias" => out(keys::create_alias(call, st, parse(input)?)?),
-        "UpdateAlias" => out(keys::update_alias(call, st, parse(input)?)?),
-        "DeleteAlias" => out(keys::delete_alias(call, st, parse(input)?)?),
         "ListAliases" => out(keys::list_aliases(call, st, parse(input)?)?),
-        // rotation
-        "EnableKeyRotation" => out(keys::enable_rotation(call, st, parse(input)?)?),
-        "DisableKeyRotation" => out(keys::disable_rotation(call, st, parse(input)?)?),
         "GetKeyRotationStatus" => out(keys::rotation_status(call, st, parse(input)?)?),
-        "RotateKeyOnDemand" => out(keys::rotate_on_demand(call, st, parse(input)?)?),
         "ListKeyRotations" => out(keys::list_rotations(call, st, parse(input)?)?),
-        // cryptography
         "Encrypt" => out(data::encrypt(call, st, parse(input)?, None)?),
         "Decrypt" => out(data::decrypt(call, st, parse(input)?, None)?),
         "ReEncrypt" => out(data::re_encrypt(call, st, parse(input)?)?),
@@ -132,10 +152,37 @@ fn dispatch(call: &mut Call<'_>, st: &mut State, op: &str, input: &Value) -> Res
         "Verify" => out(asymmetric::verify(call, st, parse(input)?)?),
         "GenerateDataKeyPair" => out(asymmetric::generate_data_key_pair(call, st, parse(input)?, true)?),
         "GenerateDataKeyPairWithoutPlaintext" => out(asymmetric::generate_data_key_pair(call, st, parse(input)?, false)?),
-        // grants
-        "CreateGrant" => out(grants::create(call, st, parse(input)?, None)?),
         "ListGrants" => out(grants::list(call, st, parse(input)?)?),
         "ListRetirableGrants" => out(grants::list_retirable(call, st, parse(input)?)?),
+        _ => Err(AwsError::internal(format!("KMS {op} is not a read-only operation"))),
+    }
+}
+
+/// The operations that change state, and the answers for every other name.
+fn write(call: &mut Call<'_>, st: &mut State, op: &str, input: &Value) -> Result<Value, AwsError> {
+    use wire::{out, parse};
+    match op {
+        // keys
+        "CreateKey" => out(keys::create_key(call, st, parse(input)?)?),
+        "UpdateKeyDescription" => out(keys::update_description(call, st, parse(input)?)?),
+        "EnableKey" => out(keys::set_enabled(call, st, parse(input)?, true)?),
+        "DisableKey" => out(keys::set_enabled(call, st, parse(input)?, false)?),
+        "ScheduleKeyDeletion" => out(keys::schedule_deletion(call, st, parse(input)?)?),
+        "CancelKeyDeletion" => out(keys::cancel_deletion(call, st, parse(input)?)?),
+        "PutKeyPolicy" => out(keys::put_policy(call, st, parse(input)?)?),
+        // tags
+        "TagResource" => out(keys::tag(call, st, parse(input)?)?),
+        "UntagResource" => out(keys::untag(call, st, parse(input)?)?),
+        // aliases
+        "CreateAlias" => out(keys::create_alias(call, st, parse(input)?)?),
+        "UpdateAlias" => out(keys::update_alias(call, st, parse(input)?)?),
+        "DeleteAlias" => out(keys::delete_alias(call, st, parse(input)?)?),
+        // rotation
+        "EnableKeyRotation" => out(keys::enable_rotation(call, st, parse(input)?)?),
+        "DisableKeyRotation" => out(keys::disable_rotation(call, st, parse(input)?)?),
+        "RotateKeyOnDemand" => out(keys::rotate_on_demand(call, st, parse(input)?)?),
+        // grants
+        "CreateGrant" => out(grants::create(call, st, parse(input)?, None)?),
         "RetireGrant" => out(grants::retire(call, st, parse(input)?)?),
         "RevokeGrant" => out(grants::revoke(call, st, parse(input)?)?),
         _ if NOT_IMPLEMENTED.contains(&op) => Err(AwsError::new(501, "NotImplemented", format!("KMS {op} is not implemented in edgeward"))),

@@ -98,6 +98,7 @@ fn call<'a>(cloud: &'a Cloud, caller: Caller, now: i64) -> Call<'a> {
         batch: Batch::default(),
         trail: TrailDraft::default(),
         enforce: true,
+        due: Vec::new(),
     }
 }
 
@@ -107,9 +108,27 @@ fn run(cloud: &Cloud, caller: &Caller, op: &str, input: Value) -> Result<Value, 
 }
 
 fn run_at(cloud: &Cloud, caller: &Caller, op: &str, input: Value, now: i64) -> Result<Value, crate::error::AwsError> {
+    run_call_at(cloud, caller, op, input, now).0
+}
+
+/// Runs one operation as `http::dispatch` does: a read-only one under the read lock first
+/// (it must stage no state change), then on the write path if it found a change due.
+/// Returns the call too (its trail draft and batch).
+fn run_call_at<'a>(cloud: &'a Cloud, caller: &Caller, op: &str, input: Value, now: i64) -> (Result<Value, crate::error::AwsError>, Call<'a>) {
     let mut c = call(cloud, caller.clone(), now);
     c.operation = op.into();
-    handle(&mut c, op, &input)
+    if reads_only(op) {
+        let r = handle_read(&mut c, op, &input);
+        assert!(c.batch.ops.is_empty(), "{op} changed state on the read path");
+        if c.due.is_empty() {
+            return (r, c);
+        }
+        c = call(cloud, caller.clone(), now);
+        c.operation = op.into();
+    }
+    let r = handle(&mut c, op, &input);
+    assert!(c.due.is_empty(), "{op} left a due change unmade");
+    (r, c)
 }
 
 fn code(r: Result<Value, crate::error::AwsError>) -> String {
@@ -199,6 +218,63 @@ fn rotation_keeps_old_ciphertexts() {
     run_at(&cloud, &me, "DescribeKey", json!({"KeyId": arn}), 1_800_000_000 + 91 * 86_400).unwrap();
     assert_eq!(cloud.read_state().kms.keys[&arn].materials.len(), 3);
     assert_eq!(run(&cloud, &me, "Decrypt", json!({"CiphertextBlob": old["CiphertextBlob"]})).unwrap()["Plaintext"], b64(b"v1"));
+}
+
+/// Runs a read-only operation under the read lock only.
+fn read_only_run<'a>(cloud: &'a Cloud, caller: &Caller, op: &str, input: &Value, now: i64) -> (Result<Value, crate::error::AwsError>, Call<'a>) {
+    let mut c = call(cloud, caller.clone(), now);
+    c.operation = op.into();
+    let r = handle_read(&mut c, op, input);
+    (r, c)
+}
+
+#[test]
+fn a_read_leaves_a_due_rotation_to_the_write_path() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let arn = create(&cloud, &me, json!({}));
+    run(&cloud, &me, "EnableKeyRotation", json!({"KeyId": arn, "RotationPeriodInDays": 90})).unwrap();
+    let enc = json!({"KeyId": arn, "Plaintext": b64(b"x")});
+    let (_, c) = read_only_run(&cloud, &me, "Encrypt", &enc, 1_800_000_000);
+    assert!(c.due.is_empty() && c.batch.ops.is_empty());
+    // Past the rotation date, the read stops and changes nothing; the write path rotates.
+    let later = 1_800_000_000 + 91 * 86_400;
+    let (r, c) = read_only_run(&cloud, &me, "Encrypt", &enc, later);
+    assert!(r.is_err());
+    assert_eq!(c.due, vec![crate::call::Due::Kms(Due::Lifecycle(arn.clone()))]);
+    assert!(c.batch.ops.is_empty());
+    assert_eq!(cloud.read_state().kms.keys[&arn].materials.len(), 1);
+    let mut c = call(&cloud, me.clone(), later);
+    c.operation = "Encrypt".into();
+    let out = handle(&mut c, "Encrypt", &enc).unwrap();
+    assert!(c.due.is_empty());
+    assert_eq!(c.batch.ops.len(), 1, "the rotated key's record");
+    // Only the run that answered is in the trail: one event.
+    assert_eq!(c.trail.resources, vec![(arn.clone(), "AWS::KMS::Key".to_string())]);
+    let st = cloud.read_state();
+    let key = &st.kms.keys[&arn];
+    assert_eq!(key.materials.len(), 2);
+    let blob = crypto::parse_blob(&unb64(&out["CiphertextBlob"])).unwrap().material_id.to_string();
+    assert_eq!(blob, key.current().id, "encrypted under the new material");
+}
+
+#[test]
+fn the_aws_managed_key_is_created_by_the_write_path_on_first_use() {
+    let cloud = cloud();
+    let me = root(CUSTOMER);
+    let describe = json!({"KeyId": "alias/aws/s3"});
+    let (r, c) = read_only_run(&cloud, &me, "DescribeKey", &describe, 1_800_000_000);
+    assert!(r.is_err());
+    assert_eq!(c.due, vec![crate::call::Due::Kms(Due::ManagedKey("s3"))]);
+    assert!(c.batch.ops.is_empty() && cloud.read_state().kms.keys.is_empty());
+    let (r, c) = run_call(&cloud, &me, "DescribeKey", describe.clone());
+    let d = r.unwrap();
+    assert_eq!(d["KeyMetadata"]["KeyManager"], "AWS");
+    assert_eq!(c.batch.ops.len(), 2, "the key and its alias");
+    // From then on the read path answers alone.
+    let (r, c) = read_only_run(&cloud, &me, "DescribeKey", &describe, 1_800_000_000);
+    assert_eq!(r.unwrap()["KeyMetadata"]["Arn"], d["KeyMetadata"]["Arn"]);
+    assert!(c.due.is_empty() && c.batch.ops.is_empty());
 }
 
 #[test]
@@ -344,10 +420,7 @@ fn encryption_context_condition_keys() {
 
 /// Runs one operation and returns the call too (its trail draft).
 fn run_call<'a>(cloud: &'a Cloud, caller: &Caller, op: &str, input: Value) -> (Result<Value, crate::error::AwsError>, Call<'a>) {
-    let mut c = call(cloud, caller.clone(), 1_800_000_000);
-    c.operation = op.into();
-    let r = handle(&mut c, op, &input);
-    (r, c)
+    run_call_at(cloud, caller, op, input, 1_800_000_000)
 }
 
 fn unb64(v: &Value) -> Vec<u8> {

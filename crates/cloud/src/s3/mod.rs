@@ -190,6 +190,7 @@ async fn serve(
         batch: Batch::default(),
         trail: TrailDraft { request_parameters: Some(trail_parameters(&req)), ..TrailDraft::default() },
         enforce: !lenient,
+        due: Vec::new(),
     };
     call.trail.read_only = matches!(req.method, Method::GET | Method::HEAD);
     // Object-level operations are CloudTrail data events.

@@ -20,8 +20,9 @@ pub fn encrypt(call: &mut Call<'_>, st: &mut State, key_id: Option<&str>, plaint
     crate::kms::encrypt_for(call, st, VIA, key_id, plaintext, &context(arn, version_id)).map_err(|e| kms_error(e, false))
 }
 
-pub fn decrypt(call: &mut Call<'_>, st: &mut State, ciphertext: &[u8], arn: &str, version_id: &str) -> Result<Vec<u8>, AwsError> {
-    crate::kms::decrypt_for(call, st, VIA, ciphertext, &context(arn, version_id)).map_err(|e| kms_error(e, true))
+/// Decrypts a value (under the read lock: a change due to the key stops the call, see `Call::due`).
+pub fn decrypt(call: &mut Call<'_>, st: &State, ciphertext: &[u8], arn: &str, version_id: &str) -> Result<Vec<u8>, AwsError> {
+    crate::kms::decrypt_for_read(call, st, VIA, ciphertext, &context(arn, version_id)).map_err(|e| kms_error(e, true))
 }
 
 /// Secrets Manager's answer for a failed KMS call: a denial is `AccessDeniedException`

@@ -12,6 +12,8 @@ mod model;
 mod ops;
 mod password;
 mod public;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
@@ -19,8 +21,10 @@ use serde_json::{Map, Value};
 
 use crate::call::Call;
 use crate::error::AwsError;
+use crate::state::State;
 
 pub use model::{Secret, Version};
+pub use ops::make_due;
 
 /// (account, region, name).
 pub type SecretKey = (String, String, String);
@@ -48,6 +52,10 @@ pub fn record_key(account: &str, region: &str, name: &str) -> String {
     format!("secret/{account}/{region}/{name}")
 }
 
+/// The operations CloudTrail marks read-only. None of them changes state: they run under the
+/// read lock (`http::dispatch`'s read path), and what they find due — a secret past its
+/// recovery window, a first read of the day, a change to the KMS key — is made on the write
+/// path ([`Due`]).
 const READ_ONLY: &[&str] = &[
     "GetSecretValue",
     "BatchGetSecretValue",
@@ -59,31 +67,74 @@ const READ_ONLY: &[&str] = &[
     "ValidateResourcePolicy",
 ];
 
+/// Whether `op` only reads state (and so may take the read path).
+pub fn reads_only(op: &str) -> bool {
+    READ_ONLY.contains(&op)
+}
+
+/// A change Secrets Manager makes when a read finds it due, which a read-only call leaves to
+/// the write path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// The secret's recovery window has ended: it is deleted.
+    Expired(SecretKey),
+    /// The version was read today for the first time: the secret's and the version's
+    /// LastAccessedDate become today.
+    Accessed { secret: SecretKey, version: String },
+}
+
+
+/// Runs `op` under the write lock; a read-only operation that finds a change due has it
+/// made and runs again.
 pub fn handle(call: &mut Call<'_>, op: &str, input: &Value) -> Result<Value, AwsError> {
-    call.trail.read_only = READ_ONLY.contains(&op);
+    call.trail.read_only = reads_only(op);
     call.trail.request_parameters = Some(trail_parameters(input));
     let cloud = call.cloud;
-    let mut guard = cloud.write_state();
-    let st = &mut *guard;
+    let mut st = cloud.write_state();
+    if reads_only(op) {
+        call.making_due_changes(&mut st, |call, st| read(call, st, op, input))
+    } else {
+        write(call, &mut st, op, input)
+    }
+}
+
+/// Runs a read-only `op` under the read lock; a change it finds due stops it (`Call::due`).
+pub fn handle_read(call: &mut Call<'_>, op: &str, input: &Value) -> Result<Value, AwsError> {
+    call.trail.read_only = true;
+    call.trail.request_parameters = Some(trail_parameters(input));
+    let cloud = call.cloud;
+    let st = cloud.read_state();
+    read(call, &st, op, input)
+}
+
+/// The read-only operations (`READ_ONLY`).
+fn read(call: &mut Call<'_>, st: &State, op: &str, input: &Value) -> Result<Value, AwsError> {
     match op {
-        "CreateSecret" => to_json(ops::create_secret(call, st, ops::parse(input)?)),
         "GetSecretValue" => to_json(ops::get_secret_value(call, st, ops::parse(input)?)),
         "BatchGetSecretValue" => to_json(ops::batch_get_secret_value(call, st, ops::parse(input)?)),
-        "PutSecretValue" => to_json(ops::put_secret_value(call, st, ops::parse(input)?)),
-        "UpdateSecret" => to_json(ops::update_secret(call, st, ops::parse(input)?)),
         "DescribeSecret" => to_json(ops::describe_secret(call, st, ops::parse(input)?)),
         "ListSecrets" => to_json(ops::list_secrets(call, st, ops::parse(input)?)),
         "ListSecretVersionIds" => to_json(ops::list_secret_version_ids(call, st, ops::parse(input)?)),
+        "GetRandomPassword" => to_json(ops::get_random_password(call, st, ops::parse(input)?)),
+        "GetResourcePolicy" => to_json(ops::get_resource_policy(call, st, ops::parse(input)?)),
+        "ValidateResourcePolicy" => to_json(ops::validate_resource_policy(call, st, ops::parse(input)?)),
+        _ => Err(AwsError::internal(format!("Secrets Manager {op} is not a read-only operation"))),
+    }
+}
+
+/// The operations that change state, and the answers for every other name.
+fn write(call: &mut Call<'_>, st: &mut State, op: &str, input: &Value) -> Result<Value, AwsError> {
+    match op {
+        "CreateSecret" => to_json(ops::create_secret(call, st, ops::parse(input)?)),
+        "PutSecretValue" => to_json(ops::put_secret_value(call, st, ops::parse(input)?)),
+        "UpdateSecret" => to_json(ops::update_secret(call, st, ops::parse(input)?)),
         "UpdateSecretVersionStage" => to_json(ops::update_secret_version_stage(call, st, ops::parse(input)?)),
         "DeleteSecret" => to_json(ops::delete_secret(call, st, ops::parse(input)?)),
         "RestoreSecret" => to_json(ops::restore_secret(call, st, ops::parse(input)?)),
         "TagResource" => to_json(ops::tag_resource(call, st, ops::parse(input)?)),
         "UntagResource" => to_json(ops::untag_resource(call, st, ops::parse(input)?)),
-        "GetRandomPassword" => to_json(ops::get_random_password(call, st, ops::parse(input)?)),
         "PutResourcePolicy" => to_json(ops::put_resource_policy(call, st, ops::parse(input)?)),
-        "GetResourcePolicy" => to_json(ops::get_resource_policy(call, st, ops::parse(input)?)),
         "DeleteResourcePolicy" => to_json(ops::delete_resource_policy(call, st, ops::parse(input)?)),
-        "ValidateResourcePolicy" => to_json(ops::validate_resource_policy(call, st, ops::parse(input)?)),
         "RotateSecret" => to_json(ops::rotate_secret(call, st, ops::parse(input)?)),
         "CancelRotateSecret" => to_json(ops::cancel_rotate_secret(call, st, ops::parse(input)?)),
         "ReplicateSecretToRegions" | "RemoveRegionsFromReplication" | "StopReplicationToReplica" => Err(AwsError::new(
@@ -109,19 +160,4 @@ fn trail_parameters(input: &Value) -> Value {
         .map(|(k, v)| (crate::protocol::query::lower_first(k), v.clone()))
         .collect();
     Value::Object(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trail_parameters_never_hold_values() {
-        let v = serde_json::json!({"Name": "db", "SecretString": "hunter2", "SecretBinary": "aHVudGVyMg==", "ClientRequestToken": "t"});
-        let t = trail_parameters(&v);
-        let text = t.to_string();
-        assert!(!text.contains("hunter2") && !text.contains("aHVudGVyMg"));
-        assert_eq!(t["name"], "db");
-        assert_eq!(t["clientRequestToken"], "t");
-    }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{self, b64, Secret, SecretRef, Version, CURRENT, MAX_LABELS_PER_VERSION};
 use super::password::{self, PasswordSpec};
-use super::{crypto, record_key, SecretKey};
+use super::{crypto, record_key, Due, SecretKey};
 use crate::authz::Access;
 use crate::call::Call;
 use crate::error::AwsError;
@@ -111,11 +111,21 @@ fn random_suffix() -> String {
 
 // ---- finding and authorizing ----
 
+/// Whether a secret's recovery window has ended: it is deleted (lazily, by the request clock).
+fn expired(s: &Secret, now: i64) -> bool {
+    s.deletion_date.is_some_and(|d| d <= now)
+}
+
+/// The start of the day of `now`: LastAccessedDate has day granularity.
+fn day_of(now: i64) -> i64 {
+    now - now.rem_euclid(DAY)
+}
+
 /// Finds a secret by name, partial ARN or full ARN (names in the caller's account and
-/// region). A secret whose recovery window has ended is deleted now (lazily, by the
-/// request clock) and is not found.
-fn resolve(call: &mut Call<'_>, st: &mut State, id: &str) -> Option<SecretKey> {
-    let key = {
+/// region). A secret whose recovery window has ended stops the call until the write path
+/// has deleted it (`Due::Expired`); then it is not found.
+fn resolve(call: &mut Call<'_>, st: &State, id: &str) -> Result<Option<SecretKey>, AwsError> {
+    let found = {
         let secrets = &st.secrets.secrets;
         match model::parse_id(id) {
             SecretRef::Name(name) => {
@@ -135,14 +145,36 @@ fn resolve(call: &mut Call<'_>, st: &mut State, id: &str) -> Option<SecretKey> {
                 secrets.contains_key(&k).then_some(k)
             }
         }
-    }?;
-    let expired = st.secrets.secrets.get(&key).and_then(|s| s.deletion_date).is_some_and(|d| d <= call.now);
-    if expired {
-        st.secrets.secrets.remove(&key);
-        call.batch.delete(record_key(&key.0, &key.1, &key.2));
-        return None;
+    };
+    match found {
+        Some(key) if expired(&st.secrets.secrets[&key], call.now) => Err(call.needs_write(Due::Expired(key).into())),
+        found => Ok(found),
     }
-    Some(key)
+}
+
+/// Makes a change a read found due (write path).
+pub fn make_due(call: &mut Call<'_>, st: &mut State, due: &Due) {
+    match due {
+        Due::Expired(key) => {
+            if st.secrets.secrets.get(key).is_some_and(|s| expired(s, call.now)) {
+                st.secrets.secrets.remove(key);
+                call.batch.delete(record_key(&key.0, &key.1, &key.2));
+            }
+        }
+        Due::Accessed { secret: key, version } => {
+            let today = day_of(call.now);
+            let Some(s) = st.secrets.secrets.get_mut(key) else { return };
+            let mut touched = s.last_accessed != Some(today);
+            s.last_accessed = Some(today);
+            if let Some(v) = s.versions.iter_mut().find(|v| v.id == *version) {
+                touched |= v.last_accessed != Some(today);
+                v.last_accessed = Some(today);
+            }
+            if touched {
+                save(call, st, key);
+            }
+        }
+    }
 }
 
 /// What authorization sees of the target secret (or of the secret asked for, when it does
@@ -221,13 +253,13 @@ fn denied(e: AwsError, arn: &str, shown: &str) -> AwsError {
 /// authorization, as in AWS. `deleted_message` None lets a deleted secret through.
 fn open(
     call: &mut Call<'_>,
-    st: &mut State,
+    st: &State,
     action: &str,
     id: &str,
     extra: Vec<(String, ContextValue)>,
     deleted_message: Option<&str>,
 ) -> Result<SecretKey, AwsError> {
-    let key = resolve(call, st, id);
+    let key = resolve(call, st, id)?;
     let target = match key.as_ref().and_then(|k| st.secrets.secrets.get(k)) {
         Some(s) => Target::of(s, id),
         None => Target::missing(call, id),
@@ -240,6 +272,18 @@ fn open(
         }
     }
     Ok(key)
+}
+
+/// [`open`] for operations that change the secret: a due change is made first.
+fn open_mut(
+    call: &mut Call<'_>,
+    st: &mut State,
+    action: &str,
+    id: &str,
+    extra: Vec<(String, ContextValue)>,
+    deleted_message: Option<&str>,
+) -> Result<SecretKey, AwsError> {
+    call.making_due_changes(st, |call, st| open(call, st, action, id, extra.clone(), deleted_message))
 }
 
 fn secret<'s>(st: &'s State, key: &SecretKey) -> &'s Secret {
@@ -264,7 +308,7 @@ fn check_key_usable(call: &Call<'_>, owner: &str, kms_key_id: Option<&str>) -> R
 }
 
 /// Decrypts a version's value.
-fn reveal(call: &mut Call<'_>, st: &mut State, key: &SecretKey, version_id: &str) -> Result<(Vec<u8>, bool), AwsError> {
+fn reveal(call: &mut Call<'_>, st: &State, key: &SecretKey, version_id: &str) -> Result<(Vec<u8>, bool), AwsError> {
     let (arn, owner, kms, ciphertext, binary) = {
         let s = secret(st, key);
         let v = s.version(version_id).ok_or_else(not_found)?;
@@ -273,6 +317,11 @@ fn reveal(call: &mut Call<'_>, st: &mut State, key: &SecretKey, version_id: &str
     check_key_usable(call, &owner, kms.as_deref())?;
     let plain = crypto::decrypt(call, st, &ciphertext, &arn, version_id)?;
     Ok((plain, binary))
+}
+
+/// [`reveal`] for operations that change the secret: a due change to the KMS key is made first.
+fn reveal_mut(call: &mut Call<'_>, st: &mut State, key: &SecretKey, version_id: &str) -> Result<(Vec<u8>, bool), AwsError> {
+    call.making_due_changes(st, |call, st| reveal(call, st, key, version_id))
 }
 
 /// Adds a new version carrying `stages` (idempotent by ClientRequestToken: the same token
@@ -288,7 +337,7 @@ fn new_version(
 ) -> Result<(String, bool), AwsError> {
     let version_id = token.map(str::to_string).unwrap_or_else(crate::ids::uuid);
     if secret(st, key).version(&version_id).is_some() {
-        let (old, old_binary) = reveal(call, st, key, &version_id)?;
+        let (old, old_binary) = reveal_mut(call, st, key, &version_id)?;
         if old == plain && old_binary == binary {
             return Ok((version_id, false));
         }
@@ -408,7 +457,7 @@ pub fn create_secret(call: &mut Call<'_>, st: &mut State, i: CreateSecretInput) 
     }
 
     let key: SecretKey = (call.caller.account.clone(), call.region.clone(), name.clone());
-    if resolve(call, st, &name).is_some() {
+    if call.making_due_changes(st, |call, st| resolve(call, st, &name))?.is_some() {
         let target = Target::of(secret(st, &key), &name);
         authorize(call, st, "CreateSecret", &target, extra)?;
         if secret(st, &key).is_deleted() {
@@ -490,12 +539,12 @@ pub struct SecretValue {
     pub created_date: i64,
 }
 
-pub fn get_secret_value(call: &mut Call<'_>, st: &mut State, i: GetSecretValueInput) -> Result<SecretValue, AwsError> {
+pub fn get_secret_value(call: &mut Call<'_>, st: &State, i: GetSecretValueInput) -> Result<SecretValue, AwsError> {
     let id = need(&i.secret_id, "secretId")?.to_string();
     get_value(call, st, &id, i.version_id.as_deref(), i.version_stage.as_deref())
 }
 
-fn get_value(call: &mut Call<'_>, st: &mut State, id: &str, version_id: Option<&str>, stage: Option<&str>) -> Result<SecretValue, AwsError> {
+fn get_value(call: &mut Call<'_>, st: &State, id: &str, version_id: Option<&str>, stage: Option<&str>) -> Result<SecretValue, AwsError> {
     let mut extra = Vec::new();
     extra.extend(version_id.map(|v| single("secretsmanager:VersionId", v)));
     match (stage, version_id) {
@@ -528,20 +577,14 @@ fn get_value(call: &mut Call<'_>, st: &mut State, id: &str, version_id: Option<&
         }
     };
     let (plain, binary) = reveal(call, st, &key, &vid)?;
-    // LastAccessedDate has day granularity: the record is rewritten once a day at most.
-    let today = call.now - call.now.rem_euclid(DAY);
-    let s = secret_mut(st, &key);
-    let mut touched = s.last_accessed != Some(today);
-    s.last_accessed = Some(today);
-    if let Some(v) = s.versions.iter_mut().find(|v| v.id == vid) {
-        touched |= v.last_accessed != Some(today);
-        v.last_accessed = Some(today);
-    }
-    if touched {
-        save(call, st, &key);
-    }
+    // LastAccessedDate has day granularity: the record is rewritten once a day at most, by
+    // the write path (the call runs again there).
+    let today = day_of(call.now);
     let s = secret(st, &key);
     let v = s.version(&vid).ok_or_else(not_found)?;
+    if s.last_accessed != Some(today) || v.last_accessed != Some(today) {
+        return Err(call.needs_write(Due::Accessed { secret: key.clone(), version: vid.clone() }.into()));
+    }
     Ok(SecretValue {
         arn: s.arn.clone(),
         name: s.name.clone(),
@@ -579,7 +622,7 @@ pub struct BatchGetSecretValueOutput {
     pub next_token: Option<String>,
 }
 
-pub fn batch_get_secret_value(call: &mut Call<'_>, st: &mut State, i: BatchGetSecretValueInput) -> Result<BatchGetSecretValueOutput, AwsError> {
+pub fn batch_get_secret_value(call: &mut Call<'_>, st: &State, i: BatchGetSecretValueInput) -> Result<BatchGetSecretValueOutput, AwsError> {
     let ids = i.secret_id_list.clone().filter(|l| !l.is_empty());
     let filters = i.filters.clone().filter(|f| !f.is_empty());
     if ids.is_some() && filters.is_some() {
@@ -662,7 +705,7 @@ pub fn put_secret_value(call: &mut Call<'_>, st: &mut State, i: PutSecretValueIn
     let val = value(&i.secret_string, &i.secret_binary)?.ok_or_else(|| invalid_request("You must provide either SecretString or SecretBinary."))?;
     let stages = i.version_stages.clone().unwrap_or_else(|| vec![CURRENT.to_string()]);
     check_stages(&stages)?;
-    let key = open(call, st, "PutSecretValue", &id, Vec::new(), Some(DELETED_CANT))?;
+    let key = open_mut(call, st, "PutSecretValue", &id, Vec::new(), Some(DELETED_CANT))?;
     let (version_id, added) = new_version(call, st, &key, i.client_request_token.as_deref(), val, &stages)?;
     if added {
         save(call, st, &key);
@@ -695,7 +738,7 @@ pub fn update_secret(call: &mut Call<'_>, st: &mut State, i: UpdateSecretInput) 
     let mut extra = Vec::new();
     extra.extend(i.description.as_ref().map(|d| single("secretsmanager:Description", d.clone())));
     extra.extend(i.kms_key_id.as_ref().filter(|k| !k.is_empty()).map(|k| single("secretsmanager:KmsKeyId", k.clone())));
-    let key = open(call, st, "UpdateSecret", &id, extra, Some(DELETED_CANT))?;
+    let key = open_mut(call, st, "UpdateSecret", &id, extra, Some(DELETED_CANT))?;
     if let Some(d) = &i.description {
         secret_mut(st, &key).description = Some(d.clone());
     }
@@ -722,7 +765,7 @@ pub fn update_secret(call: &mut Call<'_>, st: &mut State, i: UpdateSecretInput) 
 fn reencrypt(call: &mut Call<'_>, st: &mut State, key: &SecretKey, new_key: Option<&str>) {
     let ids: Vec<String> = secret(st, key).labeled().map(|v| v.id.clone()).collect();
     for vid in ids {
-        let Ok((plain, _)) = reveal(call, st, key, &vid) else { continue };
+        let Ok((plain, _)) = reveal_mut(call, st, key, &vid) else { continue };
         let (arn, owner) = (secret(st, key).arn.clone(), secret(st, key).account.clone());
         if check_key_usable(call, &owner, new_key).is_err() {
             continue;
@@ -780,7 +823,7 @@ fn describe(s: &Secret, listing: bool) -> SecretDescription {
     }
 }
 
-pub fn describe_secret(call: &mut Call<'_>, st: &mut State, i: SecretIdInput) -> Result<SecretDescription, AwsError> {
+pub fn describe_secret(call: &mut Call<'_>, st: &State, i: SecretIdInput) -> Result<SecretDescription, AwsError> {
     let id = need(&i.secret_id, "secretId")?.to_string();
     let key = open(call, st, "DescribeSecret", &id, Vec::new(), None)?;
     Ok(describe(secret(st, &key), false))
@@ -848,7 +891,7 @@ pub struct ListSecretsOutput {
     pub next_token: Option<String>,
 }
 
-pub fn list_secrets(call: &mut Call<'_>, st: &mut State, i: ListSecretsInput) -> Result<ListSecretsOutput, AwsError> {
+pub fn list_secrets(call: &mut Call<'_>, st: &State, i: ListSecretsInput) -> Result<ListSecretsOutput, AwsError> {
     let max = match i.max_results {
         None => 100,
         Some(n) if (1..=100).contains(&n) => n as usize,
@@ -868,11 +911,10 @@ pub fn list_secrets(call: &mut Call<'_>, st: &mut State, i: ListSecretsInput) ->
     }
     let start = page_start(&i.next_token)?;
     authorize(call, st, "ListSecrets", &Target::everything(call), Vec::new())?;
-    // Secrets whose recovery window has ended are deleted now.
-    let expired: Vec<SecretKey> = scope(call, st).filter(|s| s.deletion_date.is_some_and(|d| d <= call.now)).map(|s| (s.account.clone(), s.region.clone(), s.name.clone())).collect();
-    for k in expired {
-        st.secrets.secrets.remove(&k);
-        call.batch.delete(record_key(&k.0, &k.1, &k.2));
+    // Secrets whose recovery window has ended are deleted first (on the write path).
+    let ended: Vec<SecretKey> = scope(call, st).filter(|s| expired(s, call.now)).map(|s| (s.account.clone(), s.region.clone(), s.name.clone())).collect();
+    if let Some(stop) = ended.into_iter().map(|k| call.needs_write(Due::Expired(k).into())).last() {
+        return Err(stop);
     }
     let planned = i.include_planned_deletion.unwrap_or(false);
     let mut all: Vec<&Secret> = scope(call, st).filter(|s| (planned || !s.is_deleted()) && model::matches(s, &filters)).collect();
@@ -924,7 +966,7 @@ pub struct ListSecretVersionIdsOutput {
     pub name: String,
 }
 
-pub fn list_secret_version_ids(call: &mut Call<'_>, st: &mut State, i: ListSecretVersionIdsInput) -> Result<ListSecretVersionIdsOutput, AwsError> {
+pub fn list_secret_version_ids(call: &mut Call<'_>, st: &State, i: ListSecretVersionIdsInput) -> Result<ListSecretVersionIdsOutput, AwsError> {
     let id = need(&i.secret_id, "secretId")?.to_string();
     let max = match i.max_results {
         None => 100,
@@ -967,7 +1009,7 @@ pub fn update_secret_version_stage(call: &mut Call<'_>, st: &mut State, i: Updat
     let id = need(&i.secret_id, "secretId")?.to_string();
     let stage = need(&i.version_stage, "versionStage")?.to_string();
     let extra = vec![single("secretsmanager:VersionStage", stage.clone())];
-    let key = open(call, st, "UpdateSecretVersionStage", &id, extra, Some(DELETED_CANT))?;
+    let key = open_mut(call, st, "UpdateSecretVersionStage", &id, extra, Some(DELETED_CANT))?;
     let s = secret(st, &key);
     let holder = s.with_stage(&stage).map(|v| v.id.clone());
     if let Some(from) = &i.remove_from_version_id {
@@ -1041,7 +1083,7 @@ pub fn delete_secret(call: &mut Call<'_>, st: &mut State, i: DeleteSecretInput) 
     if !force {
         extra.push(single("secretsmanager:RecoveryWindowInDays", days.to_string()));
     }
-    let key = match open(call, st, "DeleteSecret", &id, extra, if force { None } else { Some(DELETED_TRIED) }) {
+    let key = match open_mut(call, st, "DeleteSecret", &id, extra, if force { None } else { Some(DELETED_TRIED) }) {
         Ok(k) => k,
         // Forced deletion of a secret that does not exist succeeds, as in AWS.
         Err(e) if force && e.code == "ResourceNotFoundException" => {
@@ -1069,7 +1111,7 @@ pub fn delete_secret(call: &mut Call<'_>, st: &mut State, i: DeleteSecretInput) 
 
 pub fn restore_secret(call: &mut Call<'_>, st: &mut State, i: SecretIdInput) -> Result<ArnName, AwsError> {
     let id = need(&i.secret_id, "secretId")?.to_string();
-    let key = open(call, st, "RestoreSecret", &id, Vec::new(), None)?;
+    let key = open_mut(call, st, "RestoreSecret", &id, Vec::new(), None)?;
     let s = secret_mut(st, &key);
     if s.deleted.is_some() {
         s.deleted = None;
@@ -1105,7 +1147,7 @@ pub fn tag_resource(call: &mut Call<'_>, st: &mut State, i: TagResourceInput) ->
     check_tags(&tags)?;
     let mut extra: Vec<(String, ContextValue)> = tags.iter().map(|t| single(&format!("aws:RequestTag/{}", t.key), t.value.clone())).collect();
     extra.push(("aws:TagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
-    let key = open(call, st, "TagResource", &id, extra, Some(DELETED_CANT))?;
+    let key = open_mut(call, st, "TagResource", &id, extra, Some(DELETED_CANT))?;
     let s = secret_mut(st, &key);
     let mut merged = s.tags.clone();
     for t in tags {
@@ -1127,7 +1169,7 @@ pub fn untag_resource(call: &mut Call<'_>, st: &mut State, i: UntagResourceInput
     let id = need(&i.secret_id, "secretId")?.to_string();
     let keys = i.tag_keys.clone().ok_or_else(|| required("tagKeys"))?;
     let extra = vec![("aws:TagKeys".to_string(), ContextValue::Multi(keys.clone()))];
-    let key = open(call, st, "UntagResource", &id, extra, Some(DELETED_CANT))?;
+    let key = open_mut(call, st, "UntagResource", &id, extra, Some(DELETED_CANT))?;
     secret_mut(st, &key).tags.retain(|t| !keys.contains(&t.key));
     save(call, st, &key);
     Ok(Empty {})
@@ -1154,7 +1196,7 @@ pub struct GetRandomPasswordOutput {
     pub random_password: String,
 }
 
-pub fn get_random_password(call: &mut Call<'_>, st: &mut State, i: GetRandomPasswordInput) -> Result<GetRandomPasswordOutput, AwsError> {
+pub fn get_random_password(call: &mut Call<'_>, st: &State, i: GetRandomPasswordInput) -> Result<GetRandomPasswordOutput, AwsError> {
     let length = i.password_length.unwrap_or(32);
     if length < 1 {
         return Err(validation(format!("1 validation error detected: Value '{length}' at 'passwordLength' failed to satisfy constraint: Member must have value greater than or equal to 1")));
@@ -1206,7 +1248,7 @@ pub fn put_resource_policy(call: &mut Call<'_>, st: &mut State, i: PutResourcePo
     let text = need(&i.resource_policy, "resourcePolicy")?.to_string();
     let block = i.block_public_policy.unwrap_or(false);
     let extra = vec![single("secretsmanager:BlockPublicPolicy", block.to_string())];
-    let key = open(call, st, "PutResourcePolicy", &id, extra, Some(DELETED_CANT))?;
+    let key = open_mut(call, st, "PutResourcePolicy", &id, extra, Some(DELETED_CANT))?;
     let doc = parse_policy(&text)?;
     if block && super::public::is_public(&text) {
         return Err(AwsError::client("PublicPolicyException", PUBLIC_POLICY));
@@ -1228,7 +1270,7 @@ pub struct GetResourcePolicyOutput {
     pub resource_policy: Option<String>,
 }
 
-pub fn get_resource_policy(call: &mut Call<'_>, st: &mut State, i: SecretIdInput) -> Result<GetResourcePolicyOutput, AwsError> {
+pub fn get_resource_policy(call: &mut Call<'_>, st: &State, i: SecretIdInput) -> Result<GetResourcePolicyOutput, AwsError> {
     let id = need(&i.secret_id, "secretId")?.to_string();
     let key = open(call, st, "GetResourcePolicy", &id, Vec::new(), None)?;
     let s = secret(st, &key);
@@ -1237,7 +1279,7 @@ pub fn get_resource_policy(call: &mut Call<'_>, st: &mut State, i: SecretIdInput
 
 pub fn delete_resource_policy(call: &mut Call<'_>, st: &mut State, i: SecretIdInput) -> Result<ArnName, AwsError> {
     let id = need(&i.secret_id, "secretId")?.to_string();
-    let key = open(call, st, "DeleteResourcePolicy", &id, Vec::new(), Some(DELETED_CANT))?;
+    let key = open_mut(call, st, "DeleteResourcePolicy", &id, Vec::new(), Some(DELETED_CANT))?;
     let s = secret_mut(st, &key);
     if s.policy.take().is_some() {
         s.last_changed = call.now;
@@ -1269,7 +1311,7 @@ pub struct ValidateResourcePolicyOutput {
 
 /// Checks a policy: its grammar (the policy engine's findings) and whether it grants broad
 /// (public) access.
-pub fn validate_resource_policy(call: &mut Call<'_>, st: &mut State, i: ValidateResourcePolicyInput) -> Result<ValidateResourcePolicyOutput, AwsError> {
+pub fn validate_resource_policy(call: &mut Call<'_>, st: &State, i: ValidateResourcePolicyInput) -> Result<ValidateResourcePolicyOutput, AwsError> {
     let text = need(&i.resource_policy, "resourcePolicy")?.to_string();
     match i.secret_id.as_deref().filter(|s| !s.is_empty()) {
         Some(id) => {
@@ -1318,7 +1360,7 @@ pub fn rotate_secret(call: &mut Call<'_>, st: &mut State, i: RotateSecretInput) 
     }
     let mut extra = Vec::new();
     extra.extend(i.rotation_lambda_arn.as_ref().map(|a| single("secretsmanager:RotationLambdaARN", a.clone())));
-    open(call, st, "RotateSecret", &id, extra, Some(DELETED_TRIED))?;
+    open_mut(call, st, "RotateSecret", &id, extra, Some(DELETED_TRIED))?;
     Err(AwsError::new(
         501,
         "NotImplemented",
@@ -1329,7 +1371,7 @@ pub fn rotate_secret(call: &mut Call<'_>, st: &mut State, i: RotateSecretInput) 
 
 pub fn cancel_rotate_secret(call: &mut Call<'_>, st: &mut State, i: SecretIdInput) -> Result<Empty, AwsError> {
     let id = need(&i.secret_id, "secretId")?.to_string();
-    open(call, st, "CancelRotateSecret", &id, Vec::new(), Some(DELETED_TRIED))?;
+    open_mut(call, st, "CancelRotateSecret", &id, Vec::new(), Some(DELETED_TRIED))?;
     // Rotation can never be configured here (no Lambda), so AWS's answer for a secret
     // without a rotation function applies.
     Err(invalid_request(

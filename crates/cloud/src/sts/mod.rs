@@ -6,7 +6,7 @@
 mod shapes;
 mod wire;
 
-pub use wire::handle;
+pub use wire::{handle, reads_only};
 
 use edgeward_policy::{ContextValue, ResourcePolicyMode};
 use serde_json::json;

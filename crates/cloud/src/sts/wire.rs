@@ -17,6 +17,12 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "GetWebIdentityToken",
 ];
 
+/// Whether `op` only reads state (and so may take the read path): GetCallerIdentity. The
+/// other operations issue credentials, a session record each.
+pub fn reads_only(op: &str) -> bool {
+    op == "GetCallerIdentity"
+}
+
 /// Runs `op`; the result is the members of `<OpResult>`.
 pub fn handle(call: &mut Call<'_>, op: &str, params: &Params) -> Result<String, AwsError> {
     match op {
