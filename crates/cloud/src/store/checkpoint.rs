@@ -3,8 +3,15 @@
 //! The writer journals a group, hands it to the `Backlog` and only then acknowledges it, so
 //! every acknowledged change is in the journal and readable here until a checkpoint has
 //! put it in redb. The checkpoint thread (`run`) takes what has accumulated, writes it in
-//! one durable redb transaction together with the last frame number it holds, and only
-//! then drops it from the backlog. A reader that consults the backlog before opening its
+//! one redb transaction together with the last frame number it holds, and only then drops
+//! it from the backlog.
+//!
+//! Most checkpoints are not fsync'd (redb `Durability::None`): the journal already holds
+//! their frames, and a crash rolls redb back to its last durable checkpoint, whose frame
+//! number says where replay starts. A durable checkpoint is made only when the writer
+//! needs one: before it reuses a journal file (whose frames must then be in redb for
+//! good), for a wipe, and at a clean stop. So the disk sees the journal's small appends and
+//! now and then one larger flush, instead of a flush per checkpoint competing with them. A reader that consults the backlog before opening its
 //! redb transaction therefore sees every committed change at least once: a group leaves
 //! the backlog only after its redb commit, which a transaction opened later sees.
 
@@ -17,13 +24,15 @@ use redb::Database;
 use super::journal::Entry;
 
 /// A checkpoint starts once the backlog holds this much…
-const CHECKPOINT_BYTES: usize = 8 << 20;
+const CHECKPOINT_BYTES: usize = 1 << 20;
 /// …or once its oldest group has waited this long.
-const CHECKPOINT_AFTER: Duration = Duration::from_millis(1000);
+const CHECKPOINT_AFTER: Duration = Duration::from_millis(100);
 /// After a failed checkpoint, the next attempt waits this long.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 type Records = BTreeMap<u64, Arc<[u8]>>;
+/// Journaled groups: `(frame number, entries)`.
+type Frames = Vec<(u64, Arc<Vec<Entry>>)>;
 /// `(sequence number, record)` pairs.
 pub type Numbered = Vec<(u64, Arc<[u8]>)>;
 
@@ -32,10 +41,12 @@ struct Inner {
     /// Journaled groups not yet in redb, oldest first: (frame number, when, entries).
     groups: VecDeque<(u64, Instant, Arc<Vec<Entry>>)>,
     bytes: usize,
-    /// The last frame number redb holds.
+    /// The last frame number redb holds (and readers see there).
     applied: u64,
-    /// Someone waits for the backlog to empty: checkpoint now.
-    urgent: bool,
+    /// The last frame number redb holds durably (a crash keeps it).
+    durable: u64,
+    /// A durable checkpoint is wanted: make the next one durable, now.
+    want_durable: bool,
     stopping: bool,
     stopped: bool,
     /// Why the last checkpoint failed (cleared by the next that succeeds).
@@ -93,7 +104,7 @@ impl Inner {
     }
 
     fn due(&self) -> bool {
-        self.urgent || self.stopping || self.bytes >= CHECKPOINT_BYTES || self.groups.front().is_some_and(|(_, at, _)| at.elapsed() >= CHECKPOINT_AFTER)
+        self.want_durable || self.stopping || self.bytes >= CHECKPOINT_BYTES || self.groups.front().is_some_and(|(_, at, _)| at.elapsed() >= CHECKPOINT_AFTER)
     }
 }
 
@@ -110,7 +121,7 @@ pub struct Backlog {
 
 impl Backlog {
     pub fn new(applied: u64) -> Backlog {
-        Backlog { inner: Mutex::new(Inner { applied, ..Inner::default() }), ..Backlog::default() }
+        Backlog { inner: Mutex::new(Inner { applied, durable: applied, ..Inner::default() }), ..Backlog::default() }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -128,26 +139,35 @@ impl Backlog {
         }
     }
 
-    /// Checkpoints now and waits until redb holds every frame up to `lsn`.
-    pub fn wait_applied(&self, lsn: u64) -> Result<(), String> {
+    /// Asks for a durable checkpoint of everything journaled so far, without waiting.
+    pub fn request_durable(&self) {
         let mut g = self.lock();
-        while g.applied < lsn {
+        if g.durable < g.groups.back().map_or(g.applied, |(lsn, _, _)| *lsn) {
+            g.want_durable = true;
+            self.wake.notify_one();
+        }
+    }
+
+    /// Waits until redb holds every frame up to `lsn` durably, checkpointing now if needed.
+    pub fn wait_durable(&self, lsn: u64) -> Result<(), String> {
+        let mut g = self.lock();
+        while g.durable < lsn {
             if let Some(e) = &g.failed {
                 return Err(format!("checkpoint failed: {e}"));
             }
             if g.stopped {
                 return Err("the checkpoint thread has stopped".into());
             }
-            g.urgent = true;
+            g.want_durable = true;
             self.wake.notify_one();
             g = self.progress.wait(g).unwrap_or_else(|e| e.into_inner());
         }
         Ok(())
     }
 
-    /// The last frame number redb holds.
-    pub fn applied(&self) -> u64 {
-        self.lock().applied
+    /// The last frame number redb holds durably.
+    pub fn durable(&self) -> u64 {
+        self.lock().durable
     }
 
     /// Asks the checkpoint thread to apply everything and stop; returns once it has.
@@ -193,15 +213,18 @@ impl Backlog {
 /// The checkpoint thread: applies the backlog to redb whenever it is due, until `finish`.
 pub fn run(db: Arc<Database>, backlog: Arc<Backlog>) {
     loop {
-        let groups: Vec<(u64, Arc<Vec<Entry>>)> = {
+        let (groups, durable, applied): (Frames, bool, u64) = {
             let mut g = backlog.lock();
             loop {
-                if g.stopping && (g.groups.is_empty() || g.failed.is_some()) {
+                if g.stopping && (g.groups.is_empty() || g.failed.is_some()) && (g.durable == g.applied || g.failed.is_some()) {
                     g.stopped = true;
                     backlog.progress.notify_all();
                     return;
                 }
-                if g.due() && !g.groups.is_empty() && g.failed.is_none() {
+                // A durable checkpoint with nothing new to apply still makes what the
+                // earlier ones applied durable.
+                let durable_due = (g.want_durable || g.stopping) && g.durable < g.applied;
+                if g.failed.is_none() && (durable_due || (g.due() && !g.groups.is_empty())) {
                     break;
                 }
                 let wait = match (&g.failed, g.groups.front()) {
@@ -216,11 +239,12 @@ pub fn run(db: Arc<Database>, backlog: Arc<Backlog>) {
                     g.failed = None;
                 }
             }
-            g.urgent = false;
-            g.groups.iter().map(|(lsn, _, e)| (*lsn, e.clone())).collect()
+            let durable = g.want_durable || g.stopping;
+            g.want_durable = false;
+            (g.groups.iter().map(|(lsn, _, e)| (*lsn, e.clone())).collect(), durable, g.applied)
         };
-        let last = groups.last().map(|(lsn, _)| *lsn).unwrap_or_default();
-        let result = super::apply_frames(&db, groups.iter().map(|(_, e)| e.as_slice()), last);
+        let last = groups.last().map_or(applied, |(lsn, _)| *lsn);
+        let result = super::apply_frames(&db, groups.iter().map(|(_, e)| e.as_slice()), last, durable);
         let mut g = backlog.lock();
         match result {
             Ok(()) => {
@@ -231,6 +255,9 @@ pub fn run(db: Arc<Database>, backlog: Arc<Backlog>) {
                     }
                 }
                 g.applied = last;
+                if durable {
+                    g.durable = last;
+                }
                 g.failed = None;
             }
             Err(e) => {

@@ -293,6 +293,11 @@ impl Journal {
         (self.pos > 0 && self.pos + self.frame.len() as u64 > SEGMENT_BYTES).then_some(self.last[1 - self.active])
     }
 
+    /// Whether the active file holds at least half its share.
+    pub fn half_full(&self) -> bool {
+        self.pos >= SEGMENT_BYTES / 2
+    }
+
     /// Turns to the other file, from its start. Its frames must all be applied.
     pub fn switch(&mut self) {
         self.active = 1 - self.active;

@@ -581,7 +581,7 @@ impl Writer {
         }
         // Every sender is gone: apply the whole journal, then blank it (a clean stop).
         self.backlog.finish();
-        if self.backlog.applied() + 1 == self.next_lsn {
+        if self.backlog.durable() + 1 == self.next_lsn {
             if let Err(e) = self.journal.close() {
                 tracing::error!("cannot mark the journal applied: {e}");
             }
@@ -636,16 +636,23 @@ impl Writer {
     /// commits straight to redb. Everything else is one journal frame.
     fn commit(&mut self, entries: Vec<Entry>) -> Result<(), String> {
         if entries.contains(&Entry::Wipe) {
-            self.backlog.wait_applied(self.next_lsn - 1)?;
-            return apply_frames(&self.db, [entries.as_slice()], self.next_lsn - 1);
+            self.backlog.wait_durable(self.next_lsn - 1)?;
+            return apply_frames(&self.db, [entries.as_slice()], self.next_lsn - 1, true);
         }
         let lsn = self.next_lsn;
         self.journal.stage(lsn, &entries);
         if let Some(needed) = self.journal.must_switch() {
-            self.backlog.wait_applied(needed)?;
+            // The other file is about to be overwritten: its frames must be in redb for good.
+            self.backlog.wait_durable(needed)?;
             self.journal.switch();
         }
+        let half_full = self.journal.half_full();
         self.journal.append(lsn).map_err(|e| format!("journal: {e}"))?;
+        if !half_full && self.journal.half_full() {
+            // Half way through this file: make the other file's frames durable in redb now,
+            // in the background, so the switch to it need not wait.
+            self.backlog.request_durable();
+        }
         self.next_lsn += 1;
         self.backlog.push(lsn, entries);
         Ok(())
@@ -702,11 +709,15 @@ fn digest_entries(heads: &HashMap<String, ChainHead>, digester: &mut Digester, a
     Ok(!fresh.is_empty())
 }
 
-/// Applies journal frames to redb in one durable transaction that also records `last`, the
-/// number of the last frame it holds (the checkpoint, recovery, and the wipe's direct path).
-fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a [Entry]>, last: u64) -> Result<(), String> {
+/// Applies journal frames to redb in one transaction that also records `last`, the number of
+/// the last frame it holds (the checkpoint, recovery, and the wipe's direct path). Without
+/// `durable` the commit is not fsync'd: the journal still holds the frames (`checkpoint`).
+fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a [Entry]>, last: u64, durable: bool) -> Result<(), String> {
     let e = |e: &dyn std::fmt::Display| e.to_string();
-    let txn = db.begin_write().map_err(|x| e(&x))?;
+    let mut txn = db.begin_write().map_err(|x| e(&x))?;
+    if !durable {
+        txn.set_durability(redb::Durability::None).map_err(|x| e(&x))?;
+    }
     {
         let mut state = txn.open_table(STATE).map_err(|x| e(&x))?;
         let mut trail = txn.open_table(TRAIL).map_err(|x| e(&x))?;
@@ -776,7 +787,7 @@ fn recover(db: &Database, journal_dir: &Path) -> Result<u64, StoreError> {
     let frames = journal::unapplied_frames(journal_dir, applied).map_err(|e| StoreError(format!("cannot read the journal in {}: {e}", journal_dir.display())))?;
     let Some(last) = frames.last().map(|(lsn, _)| *lsn) else { return Ok(applied) };
     tracing::info!("applying {} journal frames a stop left unapplied", frames.len());
-    apply_frames(db, frames.iter().map(|(_, e)| e.as_slice()), last).map_err(StoreError)?;
+    apply_frames(db, frames.iter().map(|(_, e)| e.as_slice()), last, true).map_err(StoreError)?;
     Ok(last)
 }
 
