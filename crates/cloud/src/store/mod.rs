@@ -47,8 +47,13 @@ const APPLIED_LSN: &str = "journal_applied_lsn";
 /// redb's page cache (read cache and write buffer).
 const CACHE_BYTES: usize = 32 << 20;
 
-/// Largest number of batches folded into one transaction.
+/// Largest number of batches folded into one group commit.
 const MAX_GROUP: usize = 512;
+
+/// A group this large means calls arrive faster than fsyncs complete…
+const BUSY_GROUP: usize = 8;
+/// …and then the next group gathers for this long before it is written.
+const GATHER: std::time::Duration = std::time::Duration::from_micros(200);
 
 #[derive(Debug)]
 pub struct StoreError(pub String);
@@ -182,7 +187,7 @@ impl Store {
             std::thread::Builder::new().name("edgeward-checkpoint".into()).spawn(move || checkpoint::run(db, backlog)).map_err(err)?
         };
         let (tx, rx) = mpsc::channel::<Job>();
-        let writer = Writer { db: db.clone(), backlog: backlog.clone(), journal, next_lsn: applied + 1, heads, digester };
+        let writer = Writer { db: db.clone(), backlog: backlog.clone(), journal, next_lsn: applied + 1, heads, digester, busy: false };
         let handle = std::thread::Builder::new()
             .name("edgeward-store-writer".into())
             .spawn(move || {
@@ -546,6 +551,8 @@ struct Writer {
     next_lsn: u64,
     heads: HashMap<String, ChainHead>,
     digester: Digester,
+    /// The last group was large (see `BUSY_GROUP`).
+    busy: bool,
 }
 
 impl Writer {
@@ -568,12 +575,14 @@ impl Writer {
                 },
             };
             let mut group = vec![first];
-            while group.len() < MAX_GROUP {
-                match jobs.try_recv() {
-                    Ok(j) => group.push(j),
-                    Err(_) => break,
-                }
+            if self.busy {
+                // Under load, wait a moment for more calls to join: one fsync then serves
+                // more of them (measured: half the fsyncs, ~5 % less CPU per call at 128
+                // connections). A server with few callers at a time never waits here.
+                std::thread::sleep(GATHER);
             }
+            group.extend(jobs.try_iter().take(MAX_GROUP - 1));
+            self.busy = group.len() >= BUSY_GROUP;
             let result = self.commit_group(&mut group);
             for job in group {
                 let _ = job.done.send(result.clone());
