@@ -129,16 +129,7 @@ fn python_float(v: f64) -> String {
 /// The caller an unknown access key (or an unsigned request) acts as while enforcement is
 /// off: the root of 123456789012.
 pub fn unknown_key_caller(access_key_id: &str) -> Caller {
-    Caller {
-        account: COMPAT_ACCOUNT.to_string(),
-        arn: format!("arn:aws:iam::{COMPAT_ACCOUNT}:root"),
-        kind: CallerKind::Root,
-        access_key_id: access_key_id.to_string(),
-        session_token_issued: None,
-        source_identity: None,
-        session_policy: None,
-        session_policy_arns: Vec::new(),
-    }
+    Caller::root(COMPAT_ACCOUNT, access_key_id)
 }
 
 /// Who a key acts as while enforcement is off: its owner when edgeward knows it (the

@@ -580,14 +580,7 @@ mod tests {
     /// A cloud in the moto compatibility mode, so that an unsigned request (enforcement off)
     /// can drive `dispatch` as the root of 123456789012.
     fn compat_cloud(rt: &tokio::runtime::Runtime) -> Arc<Cloud> {
-        let config = crate::Config {
-            data_dir: std::env::temp_dir().join(format!("edgeward-http-{}", crate::ids::uuid())),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            accounts: vec!["111111111111".into()],
-            region: "us-east-1".into(),
-            compat_moto: true,
-        };
-        rt.block_on(Cloud::open(config)).unwrap()
+        crate::test_cloud(rt, &["111111111111"], true)
     }
 
     fn query_request(form: &str) -> (http::request::Parts, Bytes) {

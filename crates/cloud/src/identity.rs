@@ -38,6 +38,20 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// An account's root user, signing with `access_key_id`.
+    pub fn root(account: &str, access_key_id: &str) -> Caller {
+        Caller {
+            account: account.to_string(),
+            arn: format!("arn:aws:iam::{account}:root"),
+            kind: CallerKind::Root,
+            access_key_id: access_key_id.to_string(),
+            session_token_issued: None,
+            source_identity: None,
+            session_policy: None,
+            session_policy_arns: Vec::new(),
+        }
+    }
+
     /// The caller of an unsigned request.
     pub fn anonymous() -> Caller {
         Caller {

@@ -303,3 +303,16 @@ async fn shutdown_signal() -> &'static str {
     }
 }
 
+
+/// A cloud in a fresh temporary data directory, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_cloud(rt: &tokio::runtime::Runtime, accounts: &[&str], compat_moto: bool) -> Arc<Cloud> {
+    let config = Config {
+        data_dir: std::env::temp_dir().join(format!("edgeward-test-{}", ids::uuid())),
+        listen: "127.0.0.1:0".parse().expect("a socket address"),
+        accounts: accounts.iter().map(|a| a.to_string()).collect(),
+        region: "us-east-1".into(),
+        compat_moto,
+    };
+    rt.block_on(Cloud::open(config)).expect("a test cloud opens")
+}

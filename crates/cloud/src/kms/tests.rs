@@ -18,29 +18,12 @@ const VENDOR: &str = "111111111111";
 const CUSTOMER: &str = "222222222222";
 
 fn cloud() -> Arc<Cloud> {
-    let dir = std::env::temp_dir().join(format!("edgeward-kms-{}", crate::ids::uuid()));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let config = crate::Config {
-        data_dir: dir,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        accounts: vec![VENDOR.into(), CUSTOMER.into()],
-        region: "us-east-1".into(),
-        compat_moto: false,
-    };
-    rt.block_on(Cloud::open(config)).unwrap()
+    crate::test_cloud(&rt, &[VENDOR, CUSTOMER], false)
 }
 
 fn root(account: &str) -> Caller {
-    Caller {
-        account: account.into(),
-        arn: format!("arn:aws:iam::{account}:root"),
-        kind: CallerKind::Root,
-        access_key_id: "AKIAEXAMPLE".into(),
-        session_token_issued: None,
-        source_identity: None,
-        session_policy: None,
-        session_policy_arns: Vec::new(),
-    }
+    Caller::root(account, "AKIAEXAMPLE")
 }
 
 /// A session of a role that exists in `account` with the given inline policy.

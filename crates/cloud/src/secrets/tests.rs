@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::call::{Call, Due as CallDue, TrailDraft};
-use crate::identity::{Caller, CallerKind};
+use crate::identity::Caller;
 use crate::store::Batch;
 use crate::Cloud;
 
@@ -17,16 +17,8 @@ const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
 
 fn cloud() -> Arc<Cloud> {
-    let dir = std::env::temp_dir().join(format!("edgeward-secrets-{}", crate::ids::uuid()));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let config = crate::Config {
-        data_dir: dir,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        accounts: vec![ACCOUNT.into()],
-        region: "us-east-1".into(),
-        compat_moto: false,
-    };
-    rt.block_on(Cloud::open(config)).unwrap()
+    crate::test_cloud(&rt, &[ACCOUNT], false)
 }
 
 fn call<'a>(cloud: &'a Cloud, op: &str, now: i64) -> Call<'a> {
@@ -39,16 +31,7 @@ fn call<'a>(cloud: &'a Cloud, op: &str, now: i64) -> Call<'a> {
         source_ip: "127.0.0.1".into(),
         user_agent: "test".into(),
         now,
-        caller: Caller {
-            account: ACCOUNT.into(),
-            arn: format!("arn:aws:iam::{ACCOUNT}:root"),
-            kind: CallerKind::Root,
-            access_key_id: "AKIAEXAMPLE".into(),
-            session_token_issued: None,
-            source_identity: None,
-            session_policy: None,
-            session_policy_arns: Vec::new(),
-        },
+        caller: Caller::root(ACCOUNT, "AKIAEXAMPLE"),
         batch: Batch::default(),
         trail: TrailDraft::default(),
         enforce: true,
