@@ -24,9 +24,9 @@ use redb::Database;
 use super::journal::Entry;
 
 /// A checkpoint starts once the backlog holds this much…
-const CHECKPOINT_BYTES: usize = 1 << 20;
+const CHECKPOINT_BYTES: usize = 4 << 20;
 /// …or once its oldest group has waited this long.
-const CHECKPOINT_AFTER: Duration = Duration::from_millis(100);
+const CHECKPOINT_AFTER: Duration = Duration::from_millis(250);
 /// After a failed checkpoint, the next attempt waits this long.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
