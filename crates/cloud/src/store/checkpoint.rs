@@ -4,16 +4,16 @@
 //! every acknowledged change is in the journal and readable here until a checkpoint has
 //! put it in redb. The checkpoint thread (`run`) takes what has accumulated, writes it in
 //! one redb transaction together with the last frame number it holds, and only then drops
-//! it from the backlog.
+//! it from the backlog. A reader that consults the backlog before opening its redb
+//! transaction therefore sees every committed change at least once: a group leaves the
+//! backlog only after its redb commit, which a transaction opened later sees.
 //!
 //! Most checkpoints are not fsync'd (redb `Durability::None`): the journal already holds
 //! their frames, and a crash rolls redb back to its last durable checkpoint, whose frame
-//! number says where replay starts. A durable checkpoint is made only when the writer
-//! needs one: before it reuses a journal file (whose frames must then be in redb for
-//! good), for a wipe, and at a clean stop. So the disk sees the journal's small appends and
-//! now and then one larger flush, instead of a flush per checkpoint competing with them. A reader that consults the backlog before opening its
-//! redb transaction therefore sees every committed change at least once: a group leaves
-//! the backlog only after its redb commit, which a transaction opened later sees.
+//! number says where replay starts. A durable checkpoint is made when the writer asks for
+//! one: half way through each journal segment (bounding what a restart reads again), for a
+//! wipe, and at a clean stop. So the disk sees the journal's small appends and now and then
+//! one larger flush, instead of a flush per checkpoint competing with them.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use redb::Database;
 
-use super::journal::Entry;
+use super::journal::{Entry, Frame, Position};
 
 /// A checkpoint starts once the backlog holds this much…
 const CHECKPOINT_BYTES: usize = 4 << 20;
@@ -31,18 +31,20 @@ const CHECKPOINT_AFTER: Duration = Duration::from_millis(250);
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 type Records = BTreeMap<u64, Arc<[u8]>>;
-/// Journaled groups: `(frame number, entries)`.
-type Frames = Vec<(u64, Arc<Vec<Entry>>)>;
+/// Journaled groups.
+type Frames = Vec<Arc<Frame>>;
 /// `(sequence number, record)` pairs.
 pub type Numbered = Vec<(u64, Arc<[u8]>)>;
 
 #[derive(Default)]
 struct Inner {
     /// Journaled groups not yet in redb, oldest first: (frame number, when, entries).
-    groups: VecDeque<(u64, Instant, Arc<Vec<Entry>>)>,
+    groups: VecDeque<(u64, Instant, Arc<Frame>)>,
     bytes: usize,
-    /// The last frame number redb holds (and readers see there).
+    /// The last frame number redb holds (and readers see there)…
     applied: u64,
+    /// …and where the frame after it begins.
+    resume: Position,
     /// The last frame number redb holds durably (a crash keeps it).
     durable: u64,
     /// A durable checkpoint is wanted: make the next one durable, now.
@@ -120,20 +122,20 @@ pub struct Backlog {
 }
 
 impl Backlog {
-    pub fn new(applied: u64) -> Backlog {
-        Backlog { inner: Mutex::new(Inner { applied, durable: applied, ..Inner::default() }), ..Backlog::default() }
+    pub fn new(applied: u64, resume: Position) -> Backlog {
+        Backlog { inner: Mutex::new(Inner { applied, resume, durable: applied, ..Inner::default() }), ..Backlog::default() }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A group that is durable in the journal as frame `lsn`.
-    pub fn push(&self, lsn: u64, entries: Vec<Entry>) {
+    /// A group that is durable in the journal.
+    pub fn push(&self, frame: Frame) {
         let mut g = self.lock();
-        g.index(&entries);
-        g.bytes += entries.iter().map(Entry::weight).sum::<usize>();
-        g.groups.push_back((lsn, Instant::now(), Arc::new(entries)));
+        g.index(&frame.entries);
+        g.bytes += frame.entries.iter().map(Entry::weight).sum::<usize>();
+        g.groups.push_back((frame.lsn, Instant::now(), Arc::new(frame)));
         if g.bytes >= CHECKPOINT_BYTES {
             self.wake.notify_one();
         }
@@ -213,7 +215,7 @@ impl Backlog {
 /// The checkpoint thread: applies the backlog to redb whenever it is due, until `finish`.
 pub fn run(db: Arc<Database>, backlog: Arc<Backlog>) {
     loop {
-        let (groups, durable, applied): (Frames, bool, u64) = {
+        let (groups, durable, applied, resume): (Frames, bool, u64, Position) = {
             let mut g = backlog.lock();
             loop {
                 if g.stopping && (g.groups.is_empty() || g.failed.is_some()) && (g.durable == g.applied || g.failed.is_some()) {
@@ -241,20 +243,21 @@ pub fn run(db: Arc<Database>, backlog: Arc<Backlog>) {
             }
             let durable = g.want_durable || g.stopping;
             g.want_durable = false;
-            (g.groups.iter().map(|(lsn, _, e)| (*lsn, e.clone())).collect(), durable, g.applied)
+            (g.groups.iter().map(|(_, _, f)| f.clone()).collect(), durable, g.applied, g.resume)
         };
-        let last = groups.last().map_or(applied, |(lsn, _)| *lsn);
-        let result = super::apply_frames(&db, groups.iter().map(|(_, e)| e.as_slice()), last, durable);
+        let (last, next) = groups.last().map_or((applied, resume), |f| (f.lsn, f.next));
+        let result = super::apply_frames(&db, groups.iter().map(|f| &**f), last, next, durable);
         let mut g = backlog.lock();
         match result {
             Ok(()) => {
                 while g.groups.front().is_some_and(|(lsn, _, _)| *lsn <= last) {
-                    if let Some((_, _, entries)) = g.groups.pop_front() {
-                        g.bytes -= entries.iter().map(Entry::weight).sum::<usize>();
-                        g.unindex(&entries);
+                    if let Some((_, _, frame)) = g.groups.pop_front() {
+                        g.bytes -= frame.entries.iter().map(Entry::weight).sum::<usize>();
+                        g.unindex(&frame.entries);
                     }
                 }
                 g.applied = last;
+                g.resume = next;
                 if durable {
                     g.durable = last;
                 }

@@ -7,20 +7,21 @@
 //! entries into the redb file in one large transaction. Appending a few contiguous KiB costs
 //! far less than a B-tree commit per group (a dozen scattered page writes and their fsync).
 //!
-//! Two files take turns: frames go to one until it holds `SEGMENT_BYTES`, then to the other
-//! from its start, once every frame the other holds has been checkpointed. Files are grown
-//! with written zeros ahead of the frames, so an append changes no file size and
-//! `fdatasync` writes data only. Frame numbers (LSNs) rise by one per frame across both
-//! files, and redb records the last one it holds, so recovery applies exactly the frames
-//! after it: a reused file's older frames have lower numbers, and a frame cut short by a
-//! crash fails its CRC (it was never acknowledged).
+//! Frames go to segment files `<first frame number:020>.wal` that are never reused: they are
+//! also where the trail's records stay. A checkpoint puts each state change into redb, but
+//! for a trail event only a `Location` (segment, offset, length) of its record inside the
+//! frame, so the event's bytes are written once, here. Files are grown with written zeros
+//! ahead of the frames, so an append changes no file size and `fdatasync` writes data only.
+//! Frame numbers (LSNs) rise by one per frame, and redb records the last one it holds and
+//! where the next begins, so recovery reads exactly the frames after it; a frame cut short
+//! by a crash fails its CRC (it was never acknowledged).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A file is left for the other once it holds this much.
+/// A segment is closed, and the next begun, once it holds this much.
 pub const SEGMENT_BYTES: u64 = 16 << 20;
 
 /// Files grow by written zeros in steps of this size.
@@ -32,7 +33,54 @@ const HEADER: usize = 4 + 8 + 4 + 4;
 /// The largest payload recovery accepts (a frame header claiming more is damage).
 const MAX_PAYLOAD: u64 = 1 << 30;
 
-const FILES: [&str; 2] = ["0.wal", "1.wal"];
+/// Where a trail record lies in the segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub segment: u64,
+    pub offset: u64,
+    pub len: u32,
+}
+
+/// A place in the segments: where the frame after some frame begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub segment: u64,
+    pub offset: u64,
+}
+
+/// One journaled group: its entries, where its trail records lie (in entry order), and where
+/// the next frame begins.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub lsn: u64,
+    pub entries: Vec<Entry>,
+    pub trail_at: Vec<Location>,
+    pub next: Position,
+}
+
+fn segment_name(first_lsn: u64) -> String {
+    format!("{first_lsn:020}.wal")
+}
+
+/// The segments of a journal directory, by first frame number, in order.
+fn segments(dir: &Path) -> std::io::Result<Vec<u64>> {
+    let mut out = Vec::new();
+    match std::fs::read_dir(dir) {
+        Ok(rd) => {
+            for e in rd {
+                let name = e?.file_name();
+                let name = name.to_string_lossy();
+                if let Some(n) = name.strip_suffix(".wal").filter(|n| n.len() == 20).and_then(|n| n.parse().ok()) {
+                    out.push(n);
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    out.sort_unstable();
+    Ok(out)
+}
 
 /// One change a group commit makes, in the order it is applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,8 +126,9 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-/// Appends the entries' encoding to `out`.
-pub fn encode(entries: &[Entry], out: &mut Vec<u8>) {
+/// Appends the entries' encoding to `out`, and to `trail_at` the offset (in `out`) and length
+/// of each trail record.
+pub fn encode(entries: &[Entry], out: &mut Vec<u8>, trail_at: &mut Vec<(usize, u32)>) {
     for e in entries {
         out.push(e.tag());
         match e {
@@ -92,6 +141,9 @@ pub fn encode(entries: &[Entry], out: &mut Vec<u8>) {
             Entry::Trail { account, seq, record } | Entry::Digest { account, seq, record } => {
                 put_bytes(out, account.as_bytes());
                 out.extend_from_slice(&seq.to_le_bytes());
+                if matches!(e, Entry::Trail { .. }) {
+                    trail_at.push((out.len() + 4, record.len() as u32));
+                }
                 put_bytes(out, record);
             }
             Entry::Decision { request_id: key, record } | Entry::SigningKey { account: key, record } => {
@@ -154,39 +206,31 @@ pub fn dir_for(db_path: &Path) -> PathBuf {
     db_path.with_extension("journal")
 }
 
-/// Every frame numbered above `applied` that the files hold, in order, stopping at the
-/// first gap: what a crash left unapplied.
-pub fn unapplied_frames(dir: &Path, applied: u64) -> std::io::Result<Vec<(u64, Vec<Entry>)>> {
-    let mut frames = Vec::new();
-    for name in FILES {
-        match File::open(dir.join(name)) {
-            Ok(file) => frames.extend(frames_in(&file, applied)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-    }
-    frames.sort_by_key(|(lsn, _)| *lsn);
-    let mut out = Vec::new();
-    for (next, (lsn, payload)) in (applied + 1..).zip(frames) {
-        if lsn != next {
-            break;
-        }
-        out.push((lsn, decode(&payload).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("frame {lsn}: {e}")))?));
+/// Every frame numbered above `applied` that the segments hold, in order, stopping at the
+/// first gap: what a crash left unapplied. `resume` is where the frame after `applied`
+/// begins, when redb recorded it; without it every segment is read from its start.
+pub fn unapplied_frames(dir: &Path, applied: u64, resume: Option<Position>) -> std::io::Result<Vec<Frame>> {
+    let mut out: Vec<Frame> = Vec::new();
+    let mut next = applied + 1;
+    for first in segments(dir)? {
+        let start = match resume {
+            Some(r) if first < r.segment => continue,
+            Some(r) if first == r.segment => r.offset,
+            _ => 0,
+        };
+        let file = File::open(dir.join(segment_name(first)))?;
+        frames_in(&file, first, start, applied, &mut next, &mut out)?;
     }
     Ok(out)
 }
 
-/// The run of consecutive frames a file starts with, keeping the payloads of those above
-/// `applied` (only those are read and checked). The run ends at the first frame that is
-/// not the next one: zeros, a frame cut short, or an older frame left from the file's
-/// previous turn.
-fn frames_in(file: &File, applied: u64) -> std::io::Result<Vec<(u64, Vec<u8>)>> {
+/// The frames of one segment from `pos`, keeping (read and checked) those numbered `next`,
+/// `next + 1`, …; frames at or below `applied` are skipped by their headers. Ends at zeros,
+/// at a frame cut short, or at a gap.
+fn frames_in(file: &File, segment: u64, mut pos: u64, applied: u64, next: &mut u64, out: &mut Vec<Frame>) -> std::io::Result<()> {
     let size = file.metadata()?.len();
-    let mut out = Vec::new();
-    let mut pos = 0u64;
-    let mut expected: Option<u64> = None;
     let mut h = [0u8; HEADER];
-    while size - pos >= HEADER as u64 {
+    while size.saturating_sub(pos) >= HEADER as u64 {
         file.read_exact_at(&mut h, pos)?;
         if h[..4] != MAGIC {
             break;
@@ -195,89 +239,106 @@ fn frames_in(file: &File, applied: u64) -> std::io::Result<Vec<(u64, Vec<u8>)>> 
         let len = u32::from_le_bytes(h[12..16].try_into().unwrap_or_default());
         let sum = u32::from_le_bytes(h[16..20].try_into().unwrap_or_default());
         let end = pos + HEADER as u64 + len as u64;
-        if expected.is_some_and(|e| e != lsn) || len as u64 > MAX_PAYLOAD || end > size {
+        if len as u64 > MAX_PAYLOAD || end > size {
             break;
         }
         if lsn > applied {
+            if lsn != *next {
+                break;
+            }
             let mut payload = vec![0; len as usize];
             file.read_exact_at(&mut payload, pos + HEADER as u64)?;
             if crc(lsn, len, &payload) != sum {
                 break;
             }
-            out.push((lsn, payload));
+            let entries = decode(&payload).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("frame {lsn}: {e}")))?;
+            let mut at = Vec::new();
+            encode(&entries, &mut Vec::new(), &mut at);
+            let base = pos + HEADER as u64;
+            let trail_at = at.into_iter().map(|(o, len)| Location { segment, offset: base + o as u64, len }).collect();
+            out.push(Frame { lsn, entries, trail_at, next: Position { segment, offset: end } });
+            *next += 1;
         }
-        expected = Some(lsn + 1);
         pos = end;
-    }
-    Ok(out)
-}
-
-/// Zeros over a file's first frame header, unless it has none.
-fn mark_empty(f: &File) -> std::io::Result<()> {
-    if f.metadata()?.len() < HEADER as u64 {
-        return Ok(());
-    }
-    let mut h = [0u8; HEADER];
-    f.read_exact_at(&mut h, 0)?;
-    if h != [0; HEADER] {
-        f.write_all_at(&[0; HEADER], 0)?;
-        f.sync_data()?;
     }
     Ok(())
 }
 
-/// The two files, open for appending.
+/// Reads trail records from the segments, keeping the files it has opened.
+#[derive(Debug)]
+pub struct Segments {
+    dir: PathBuf,
+    open: std::sync::Mutex<std::collections::HashMap<u64, Arc<File>>>,
+}
+
+impl Segments {
+    pub fn new(dir: PathBuf) -> Segments {
+        Segments { dir, open: Default::default() }
+    }
+
+    pub fn read(&self, at: Location) -> std::io::Result<Vec<u8>> {
+        let file = {
+            let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            match open.get(&at.segment) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = Arc::new(File::open(self.dir.join(segment_name(at.segment)))?);
+                    open.insert(at.segment, f.clone());
+                    f
+                }
+            }
+        };
+        let mut out = vec![0; at.len as usize];
+        file.read_exact_at(&mut out, at.offset)?;
+        Ok(out)
+    }
+}
+
+/// The segment being appended to.
 pub struct Journal {
-    files: [File; 2],
-    /// Each file's length (every byte below it written, zeros ahead of the frames).
-    lens: [u64; 2],
-    /// The highest frame number in each file's current turn (0: none).
-    last: [u64; 2],
-    active: usize,
-    /// Where the next frame goes in the active file.
+    dir: PathBuf,
+    file: File,
+    /// The segment's first frame number (its name).
+    segment: u64,
+    /// The file's length (every byte below it written, zeros ahead of the frames).
+    len: u64,
+    /// Where the next frame goes.
     pos: u64,
     frame: Vec<u8>,
+    /// The staged frame's trail records: offset in `frame`, length.
+    trail_at: Vec<(usize, u32)>,
     zeros: Vec<u8>,
 }
 
 impl Journal {
-    /// Opens (creating) both files and starts appending at the start of the first. Call it
-    /// after every frame the files hold has been applied.
-    pub fn start(dir: &Path) -> std::io::Result<Journal> {
+    /// Begins a new segment for frames from `next_lsn` on. Call it once every frame the
+    /// segments hold has been applied.
+    pub fn start(dir: &Path, next_lsn: u64) -> std::io::Result<Journal> {
         let created = !dir.exists();
         std::fs::create_dir_all(dir)?;
-        let open = |name: &str| std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.join(name));
-        let files = [open(FILES[0])?, open(FILES[1])?];
         if created {
-            // The files' names must survive a crash as well as their contents.
-            File::open(dir)?.sync_all()?;
             if let Some(parent) = dir.parent() {
                 File::open(parent)?.sync_all()?;
             }
         }
-        // Every frame the files hold is applied: blank their starts so that a later
-        // recovery does not read through them (a clean stop has already done it).
-        for f in &files {
-            mark_empty(f)?;
-        }
-        let lens = [files[0].metadata()?.len(), files[1].metadata()?.len()];
-        Ok(Journal { files, lens, last: [0, 0], active: 0, pos: 0, frame: Vec::new(), zeros: Vec::new() })
+        let file = Journal::create(dir, next_lsn)?;
+        Ok(Journal { dir: dir.to_path_buf(), file, segment: next_lsn, len: 0, pos: 0, frame: Vec::new(), trail_at: Vec::new(), zeros: Vec::new() })
     }
 
-    /// After the last frame has been applied (a clean stop): blank both files' starts, so
-    /// the next start reads nothing.
-    pub fn close(self) -> std::io::Result<()> {
-        for f in &self.files {
-            mark_empty(f)?;
-        }
-        Ok(())
+    /// A fresh segment file (emptied if a crash left one of that name holding no frame that
+    /// counts), its name made durable.
+    fn create(dir: &Path, first_lsn: u64) -> std::io::Result<File> {
+        let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(dir.join(segment_name(first_lsn)))?;
+        File::open(dir)?.sync_all()?;
+        Ok(file)
     }
 
     /// Frames the entries as frame `lsn` (into an internal buffer), returning its size.
     pub fn stage(&mut self, lsn: u64, entries: &[Entry]) -> usize {
         self.frame.clear();
+        self.trail_at.clear();
         self.frame.extend_from_slice(&[0; HEADER]);
-        encode(entries, &mut self.frame);
+        encode(entries, &mut self.frame, &mut self.trail_at);
         let len = (self.frame.len() - HEADER) as u32;
         let sum = crc(lsn, len, &self.frame[HEADER..]);
         self.frame[..4].copy_from_slice(&MAGIC);
@@ -287,50 +348,50 @@ impl Journal {
         self.frame.len()
     }
 
-    /// Whether the staged frame goes to the other file; if so, the frame number the
-    /// checkpoint must have reached before `switch` (the other file's last frame).
-    pub fn must_switch(&self) -> Option<u64> {
-        (self.pos > 0 && self.pos + self.frame.len() as u64 > SEGMENT_BYTES).then_some(self.last[1 - self.active])
-    }
-
-    /// Whether the active file holds at least half its share.
+    /// Whether the active segment holds at least half its share.
     pub fn half_full(&self) -> bool {
         self.pos >= SEGMENT_BYTES / 2
     }
 
-    /// Turns to the other file, from its start. Its frames must all be applied.
-    pub fn switch(&mut self) {
-        self.active = 1 - self.active;
-        self.last[self.active] = 0;
-        self.pos = 0;
-    }
-
-    /// Writes the staged frame `lsn` and makes it durable.
-    pub fn append(&mut self, lsn: u64) -> std::io::Result<()> {
-        let i = self.active;
-        let end = self.pos + self.frame.len() as u64;
-        if end > self.lens[i] {
-            self.grow(i, end.next_multiple_of(GROW_BYTES) + GROW_BYTES)?;
+    /// Writes the staged frame `lsn` (beginning a new segment first when this one is full)
+    /// and makes it durable; returns where its trail records lie and where the next frame
+    /// begins.
+    pub fn append(&mut self, lsn: u64) -> std::io::Result<(Vec<Location>, Position)> {
+        if self.pos > 0 && self.pos + self.frame.len() as u64 > SEGMENT_BYTES {
+            self.file = Journal::create(&self.dir, lsn)?;
+            self.segment = lsn;
+            self.len = 0;
+            self.pos = 0;
         }
-        self.files[i].write_all_at(&self.frame, self.pos)?;
-        self.files[i].sync_data()?;
+        let end = self.pos + self.frame.len() as u64;
+        if end > self.len {
+            self.grow(end.next_multiple_of(GROW_BYTES) + GROW_BYTES)?;
+        }
+        self.file.write_all_at(&self.frame, self.pos)?;
+        self.file.sync_data()?;
+        let base = self.pos;
+        let at = self.trail_at.iter().map(|&(o, len)| Location { segment: self.segment, offset: base + o as u64, len }).collect();
         self.pos = end;
-        self.last[i] = lsn;
-        Ok(())
+        Ok((at, self.position()))
     }
 
-    /// Extends a file to `len` with written zeros, so later appends allocate nothing.
-    fn grow(&mut self, i: usize, len: u64) -> std::io::Result<()> {
+    /// Where the next frame will begin.
+    pub fn position(&self) -> Position {
+        Position { segment: self.segment, offset: self.pos }
+    }
+
+    /// Extends the segment to `len` with written zeros, so later appends allocate nothing.
+    fn grow(&mut self, len: u64) -> std::io::Result<()> {
         if self.zeros.is_empty() {
             self.zeros = vec![0; GROW_BYTES as usize];
         }
-        let mut at = self.lens[i];
+        let mut at = self.len;
         while at < len {
             let n = (len - at).min(GROW_BYTES) as usize;
-            self.files[i].write_all_at(&self.zeros[..n], at)?;
+            self.file.write_all_at(&self.zeros[..n], at)?;
             at += n as u64;
         }
-        self.lens[i] = len;
+        self.len = len;
         Ok(())
     }
 }
@@ -357,10 +418,14 @@ mod tests {
         ]
     }
 
+    fn lsns(frames: &[Frame]) -> Vec<u64> {
+        frames.iter().map(|f| f.lsn).collect()
+    }
+
     #[test]
     fn entries_round_trip() {
         let mut buf = Vec::new();
-        encode(&sample(7), &mut buf);
+        encode(&sample(7), &mut buf, &mut Vec::new());
         assert_eq!(decode(&buf).unwrap(), sample(7));
         assert!(decode(&buf[..buf.len() - 2]).is_err(), "a cut payload is an error, not fewer entries");
     }
@@ -368,53 +433,50 @@ mod tests {
     #[test]
     fn recovery_returns_the_frames_after_the_applied_one_and_stops_at_a_torn_frame() {
         let dir = temp_dir("torn");
-        let mut j = Journal::start(&dir).unwrap();
+        let mut j = Journal::start(&dir, 1).unwrap();
+        let mut ends = Vec::new();
+        let mut locations = Vec::new();
         for lsn in 1..=5 {
             j.stage(lsn, &sample(lsn));
-            j.append(lsn).unwrap();
+            let (at, next) = j.append(lsn).unwrap();
+            locations.push(at);
+            ends.push(next);
         }
-        let got: Vec<u64> = unapplied_frames(&dir, 2).unwrap().into_iter().map(|(l, _)| l).collect();
-        assert_eq!(got, [3, 4, 5]);
-        assert_eq!(unapplied_frames(&dir, 1).unwrap()[0].1, sample(2));
+        assert_eq!(lsns(&unapplied_frames(&dir, 2, None).unwrap()), [3, 4, 5]);
+        assert_eq!(lsns(&unapplied_frames(&dir, 2, Some(ends[1])).unwrap()), [3, 4, 5], "resuming where frame 3 begins");
+        let frames = unapplied_frames(&dir, 1, None).unwrap();
+        assert_eq!(frames[0].entries, sample(2));
+        // Recovery finds the trail records where the writer said they were, and they read back.
+        assert_eq!(frames[0].trail_at, locations[1]);
+        let segments = Segments::new(dir.clone());
+        assert_eq!(segments.read(locations[1][0]).unwrap(), b"{\"n\":2}");
         // Tear frame 4: one flipped payload byte fails its CRC; 5 follows a gap and is dropped.
-        let path = dir.join(FILES[0]);
+        let path = dir.join(segment_name(1));
         let mut bytes = std::fs::read(&path).unwrap();
-        let (mut buf, mut at) = (Vec::new(), 0);
-        for lsn in 1..=3 {
-            buf.clear();
-            encode(&sample(lsn), &mut buf);
-            at += HEADER + buf.len();
-        }
-        bytes[at + HEADER + 2] ^= 0xff;
+        bytes[ends[2].offset as usize + HEADER + 2] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
-        let got: Vec<u64> = unapplied_frames(&dir, 2).unwrap().into_iter().map(|(l, _)| l).collect();
-        assert_eq!(got, [3]);
+        assert_eq!(lsns(&unapplied_frames(&dir, 2, None).unwrap()), [3]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
-    fn frames_continue_across_the_two_files_and_a_reused_file_hides_its_old_frames() {
-        let dir = temp_dir("turns");
-        let mut j = Journal::start(&dir).unwrap();
+    fn frames_continue_across_segments() {
+        let dir = temp_dir("segments");
+        let mut j = Journal::start(&dir, 1).unwrap();
         let big = vec![Entry::Put { key: "big".into(), value: vec![7; (SEGMENT_BYTES / 4) as usize] }];
-        let mut applied_through_switch = Vec::new();
         for lsn in 1..=8 {
             j.stage(lsn, &big);
-            if let Some(needed) = j.must_switch() {
-                applied_through_switch.push((lsn, needed));
-                j.switch();
-            }
             j.append(lsn).unwrap();
         }
-        // Three frames fit a file: 1-3 in file 0, 4-6 in file 1, 7-8 back in file 0.
-        assert_eq!(applied_through_switch, [(4, 0), (7, 3)]);
-        let got: Vec<u64> = unapplied_frames(&dir, 3).unwrap().into_iter().map(|(l, _)| l).collect();
-        assert_eq!(got, [4, 5, 6, 7, 8], "file 0's frame 3 (left from its first turn) is older than 7 and not read");
-        assert!(unapplied_frames(&dir, 8).unwrap().is_empty());
-        // A fresh start marks both files empty.
+        // Three frames fit a segment: 1-3, 4-6, 7-8.
+        assert_eq!(segments(&dir).unwrap(), [1, 4, 7]);
+        assert_eq!(lsns(&unapplied_frames(&dir, 3, None).unwrap()), [4, 5, 6, 7, 8]);
+        assert_eq!(lsns(&unapplied_frames(&dir, 5, Some(Position { segment: 4, offset: 0 })).unwrap()), [6, 7, 8]);
+        assert!(unapplied_frames(&dir, 8, None).unwrap().is_empty());
+        // A new start begins its own segment; nothing before it is read again.
         drop(j);
-        Journal::start(&dir).unwrap();
-        assert!(unapplied_frames(&dir, 0).unwrap().is_empty());
+        Journal::start(&dir, 9).unwrap();
+        assert!(unapplied_frames(&dir, 8, Some(Position { segment: 9, offset: 0 })).unwrap().is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

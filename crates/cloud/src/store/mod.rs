@@ -27,7 +27,7 @@ mod checkpoint;
 pub mod journal;
 
 use checkpoint::Backlog;
-use journal::{Entry, Journal};
+use journal::{Entry, Frame, Journal, Location, Position, Segments};
 
 /// Service state: key → serialized record.
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
@@ -43,6 +43,32 @@ const TRAIL_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("trail_key
 /// Bookkeeping: `journal_applied_lsn` → the last journal frame the tables hold.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const APPLIED_LSN: &str = "journal_applied_lsn";
+/// …and where the frame after it begins (segment, offset).
+const RESUME_SEGMENT: &str = "journal_resume_segment";
+const RESUME_OFFSET: &str = "journal_resume_offset";
+
+/// A trail value in redb that points at the record in the journal's segments (a record is
+/// JSON, so it never starts with a zero byte).
+const POINTER_TAG: [u8; 2] = [0, b'P'];
+
+fn pointer(at: &Location) -> [u8; 22] {
+    let mut out = [0u8; 22];
+    out[..2].copy_from_slice(&POINTER_TAG);
+    out[2..10].copy_from_slice(&at.segment.to_le_bytes());
+    out[10..18].copy_from_slice(&at.offset.to_le_bytes());
+    out[18..22].copy_from_slice(&at.len.to_le_bytes());
+    out
+}
+
+/// A stored trail value's record: the value itself, or the record it points at.
+fn resolve(value: &[u8], segments: &Segments) -> Result<Vec<u8>, StoreError> {
+    if value.len() != 22 || value[..2] != POINTER_TAG {
+        return Ok(value.to_vec());
+    }
+    let n = |r: std::ops::Range<usize>| value[r].iter().rev().fold(0u64, |acc, b| acc << 8 | *b as u64);
+    let at = Location { segment: n(2..10), offset: n(10..18), len: n(18..22) as u32 };
+    segments.read(at).map_err(|e| StoreError(format!("cannot read trail record at {at:?}: {e}")))
+}
 
 /// redb's page cache (read cache and write buffer).
 const CACHE_BYTES: usize = 32 << 20;
@@ -144,6 +170,7 @@ pub struct Store {
     // the whole journal), and drops the database cleanly.
     db: Arc<Database>,
     backlog: Arc<Backlog>,
+    segments: Arc<Segments>,
     jobs: mpsc::Sender<Job>,
     _writer: Arc<JoinOnDrop>,
 }
@@ -176,12 +203,13 @@ impl Store {
         let backend = backend::FilledFileBackend::new(file).map_err(err)?;
         let db = Database::builder().set_cache_size(CACHE_BYTES).create_with_backend(backend).map_err(err)?;
         let journal_dir = journal::dir_for(path);
-        let applied = recover(&db, &journal_dir)?;
-        let journal = Journal::start(&journal_dir).map_err(|e| StoreError(format!("cannot open the journal in {}: {e}", journal_dir.display())))?;
+        let (applied, _) = recover(&db, &journal_dir)?;
+        let journal = Journal::start(&journal_dir, applied + 1).map_err(|e| StoreError(format!("cannot open the journal in {}: {e}", journal_dir.display())))?;
+        let segments = Arc::new(Segments::new(journal_dir.clone()));
         let db = Arc::new(db);
-        let heads = load_heads(&db)?;
+        let heads = load_heads(&db, &segments)?;
         let digester = load_digester(&db, path.parent().map(Path::to_path_buf), digest_every, digest_interval)?;
-        let backlog = Arc::new(Backlog::new(applied));
+        let backlog = Arc::new(Backlog::new(applied, journal.position()));
         let checkpointer = {
             let (db, backlog) = (db.clone(), backlog.clone());
             std::thread::Builder::new().name("edgeward-checkpoint".into()).spawn(move || checkpoint::run(db, backlog)).map_err(err)?
@@ -195,7 +223,7 @@ impl Store {
                 let _ = checkpointer.join();
             })
             .map_err(err)?;
-        Ok(Store { db, backlog, jobs: tx, _writer: Arc::new(JoinOnDrop(std::sync::Mutex::new(Some(handle)))) })
+        Ok(Store { db, backlog, segments, jobs: tx, _writer: Arc::new(JoinOnDrop(std::sync::Mutex::new(Some(handle)))) })
     }
 
     /// Commits a batch durably; returns once it is on disk.
@@ -244,7 +272,7 @@ impl Store {
         for item in table.range(lo.as_str()..hi.as_str()).map_err(err)?.rev() {
             let (k, v) = item.map_err(err)?;
             let seq = k.value().rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            if !visit(seq, v.value()) {
+            if !visit(seq, &resolve(v.value(), &self.segments)?) {
                 break;
             }
         }
@@ -255,6 +283,9 @@ impl Store {
 impl TrailRead for Store {
     fn reader(&self) -> &dyn ReadableDatabase {
         &*self.db
+    }
+    fn segments(&self) -> &Segments {
+        &self.segments
     }
     fn backlog(&self) -> Option<&Backlog> {
         Some(&self.backlog)
@@ -274,6 +305,8 @@ pub struct AccountTrail {
 /// read-only `Snapshot` of its file (what `edgeward audit verify` opens).
 pub trait TrailRead {
     fn reader(&self) -> &dyn ReadableDatabase;
+    /// Where the trail records that redb points at are.
+    fn segments(&self) -> &Segments;
 
     /// Committed groups the redb file does not hold yet (the running store's; a snapshot
     /// has none). Every reader below consults it before its redb transaction.
@@ -295,8 +328,8 @@ pub trait TrailRead {
         let (recent_events, recent_digests) = self.backlog().map(|b| b.account_records(account)).unwrap_or_default();
         let txn = self.reader().begin_read().map_err(err)?;
         Ok(AccountTrail {
-            events: after_stored(account_range(&txn, TRAIL, account)?, recent_events),
-            digests: after_stored(account_range(&txn, DIGESTS, account)?, recent_digests),
+            events: after_stored(account_range(&txn, TRAIL, account, Some(self.segments()))?, recent_events),
+            digests: after_stored(account_range(&txn, DIGESTS, account, None)?, recent_digests),
         })
     }
 
@@ -345,6 +378,7 @@ fn key_records(db: &dyn ReadableDatabase, backlog: Option<&Backlog>) -> Result<V
 /// The store's file opened read-only by another process (verification, explanations).
 pub struct Snapshot {
     db: ReadOnlyDatabase,
+    segments: Segments,
 }
 
 /// Why a snapshot could not be opened.
@@ -378,12 +412,13 @@ impl Snapshot {
         };
         let journal_dir = journal::dir_for(path);
         let recovered = |db: Database| recover(&db, &journal_dir).map(drop).map_err(SnapshotError::Other);
+        let snapshot = |db| Snapshot { db, segments: Segments::new(journal_dir.clone()) };
         match ReadOnlyDatabase::open(path) {
             Ok(db) => {
-                let applied = applied_lsn(&db).map_err(SnapshotError::Other)?;
-                let behind = journal::unapplied_frames(&journal_dir, applied).map_err(|e| SnapshotError::Other(err(e)))?;
+                let (applied, resume) = journal_meta(&db).map_err(SnapshotError::Other)?;
+                let behind = journal::unapplied_frames(&journal_dir, applied, resume).map_err(|e| SnapshotError::Other(err(e)))?;
                 if behind.is_empty() {
-                    return Ok(Snapshot { db });
+                    return Ok(snapshot(db));
                 }
                 drop(db);
                 recovered(Database::open(path).map_err(classify)?)?;
@@ -391,13 +426,16 @@ impl Snapshot {
             Err(redb::DatabaseError::RepairAborted) => recovered(Database::open(path).map_err(classify)?)?,
             Err(e) => return Err(classify(e)),
         }
-        ReadOnlyDatabase::open(path).map(|db| Snapshot { db }).map_err(classify)
+        ReadOnlyDatabase::open(path).map(snapshot).map_err(classify)
     }
 }
 
 impl TrailRead for Snapshot {
     fn reader(&self) -> &dyn ReadableDatabase {
         &self.db
+    }
+    fn segments(&self) -> &Segments {
+        &self.segments
     }
 }
 
@@ -425,7 +463,8 @@ fn accounts_in(db: &dyn ReadableDatabase, def: TableDefinition<&str, &[u8]>) -> 
 }
 
 /// `(n, value)` for every `<account>/<n:016>` key of a table.
-fn account_range(txn: &redb::ReadTransaction, def: TableDefinition<&str, &[u8]>, account: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+/// With `segments`, values that point at trail records are read from there.
+fn account_range(txn: &redb::ReadTransaction, def: TableDefinition<&str, &[u8]>, account: &str, segments: Option<&Segments>) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
     let table = match txn.open_table(def) {
         Ok(t) => t,
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
@@ -437,7 +476,10 @@ fn account_range(txn: &redb::ReadTransaction, def: TableDefinition<&str, &[u8]>,
     for item in table.range(lo.as_str()..=hi.as_str()).map_err(err)? {
         let (k, v) = item.map_err(err)?;
         let n = k.value().rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        out.push((n, v.value().to_vec()));
+        out.push((n, match segments {
+            Some(segments) => resolve(v.value(), segments)?,
+            None => v.value().to_vec(),
+        }));
     }
     Ok(out)
 }
@@ -519,7 +561,7 @@ pub fn chain_hash(prev: &[u8; 32], event_bytes: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn load_heads(db: &Database) -> Result<HashMap<String, ChainHead>, StoreError> {
+fn load_heads(db: &Database, segments: &Segments) -> Result<HashMap<String, ChainHead>, StoreError> {
     let txn = db.begin_read().map_err(err)?;
     let table = txn.open_table(TRAIL).map_err(err)?;
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
@@ -531,7 +573,7 @@ fn load_heads(db: &Database) -> Result<HashMap<String, ChainHead>, StoreError> {
         let Some(item) = table.range(lo.as_str()..hi.as_str()).map_err(err)?.next_back() else { continue };
         let (k, v) = item.map_err(err)?;
         let seq: u64 = k.value()[lo.len()..].parse().unwrap_or(0);
-        let record: serde_json::Value = serde_json::from_slice(v.value()).unwrap_or_default();
+        let record: serde_json::Value = serde_json::from_slice(&resolve(v.value(), segments)?).unwrap_or_default();
         let hash = record["edgewardChain"]["hash"].as_str().and_then(|h| hex::decode(h).ok()).unwrap_or_default();
         let mut arr = [0u8; 32];
         if hash.len() == 32 {
@@ -590,11 +632,6 @@ impl Writer {
         }
         // Every sender is gone: apply the whole journal, then blank it (a clean stop).
         self.backlog.finish();
-        if self.backlog.durable() + 1 == self.next_lsn {
-            if let Err(e) = self.journal.close() {
-                tracing::error!("cannot mark the journal applied: {e}");
-            }
-        }
     }
 
     /// Chains, journals and hands over one group; the chain heads and digest schedule move
@@ -646,24 +683,20 @@ impl Writer {
     fn commit(&mut self, entries: Vec<Entry>) -> Result<(), String> {
         if entries.contains(&Entry::Wipe) {
             self.backlog.wait_durable(self.next_lsn - 1)?;
-            return apply_frames(&self.db, [entries.as_slice()], self.next_lsn - 1, true);
+            let frame = Frame { lsn: self.next_lsn - 1, entries, trail_at: Vec::new(), next: self.journal.position() };
+            return apply_frames(&self.db, [&frame], self.next_lsn - 1, frame.next, true);
         }
         let lsn = self.next_lsn;
         self.journal.stage(lsn, &entries);
-        if let Some(needed) = self.journal.must_switch() {
-            // The other file is about to be overwritten: its frames must be in redb for good.
-            self.backlog.wait_durable(needed)?;
-            self.journal.switch();
-        }
         let half_full = self.journal.half_full();
-        self.journal.append(lsn).map_err(|e| format!("journal: {e}"))?;
+        let (trail_at, next) = self.journal.append(lsn).map_err(|e| format!("journal: {e}"))?;
         if !half_full && self.journal.half_full() {
-            // Half way through this file: make the other file's frames durable in redb now,
-            // in the background, so the switch to it need not wait.
+            // Half way through a segment: a durable checkpoint now bounds what a restart
+            // after a crash has to read again.
             self.backlog.request_durable();
         }
         self.next_lsn += 1;
-        self.backlog.push(lsn, entries);
+        self.backlog.push(Frame { lsn, entries, trail_at, next });
         Ok(())
     }
 
@@ -719,9 +752,11 @@ fn digest_entries(heads: &HashMap<String, ChainHead>, digester: &mut Digester, a
 }
 
 /// Applies journal frames to redb in one transaction that also records `last`, the number of
-/// the last frame it holds (the checkpoint, recovery, and the wipe's direct path). Without
-/// `durable` the commit is not fsync'd: the journal still holds the frames (`checkpoint`).
-fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a [Entry]>, last: u64, durable: bool) -> Result<(), String> {
+/// the last frame it holds, and `resume`, where the next begins (the checkpoint, recovery,
+/// and the wipe's direct path). A trail event is stored as a pointer to its record in the
+/// segments when the frame says where it lies. Without `durable` the commit is not fsync'd:
+/// the journal still holds the frames (`checkpoint`).
+fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a Frame>, last: u64, resume: Position, durable: bool) -> Result<(), String> {
     let e = |e: &dyn std::fmt::Display| e.to_string();
     let mut txn = db.begin_write().map_err(|x| e(&x))?;
     if !durable {
@@ -733,8 +768,9 @@ fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a [Entry]>
         let mut decisions = txn.open_table(DECISIONS).map_err(|x| e(&x))?;
         let mut digests = txn.open_table(DIGESTS).map_err(|x| e(&x))?;
         let mut keys = txn.open_table(TRAIL_KEYS).map_err(|x| e(&x))?;
-        for entries in frames {
-            for entry in entries {
+        for frame in frames {
+            let mut trail_at = frame.trail_at.iter();
+            for entry in &frame.entries {
                 match entry {
                     Entry::Wipe => {
                         state.retain(|_, _| false).map_err(|x| e(&x))?;
@@ -749,7 +785,12 @@ fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a [Entry]>
                         state.remove(key.as_str()).map_err(|x| e(&x))?;
                     }
                     Entry::Trail { account, seq, record } => {
-                        trail.insert(trail_key(account, *seq).as_str(), &record[..]).map_err(|x| e(&x))?;
+                        let key = trail_key(account, *seq);
+                        match trail_at.next() {
+                            Some(at) => trail.insert(key.as_str(), pointer(at).as_slice()),
+                            None => trail.insert(key.as_str(), &record[..]),
+                        }
+                        .map_err(|x| e(&x))?;
                     }
                     Entry::Decision { request_id, record } => {
                         decisions.insert(request_id.as_str(), &record[..]).map_err(|x| e(&x))?;
@@ -763,25 +804,39 @@ fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a [Entry]>
                 }
             }
         }
-        txn.open_table(META).map_err(|x| e(&x))?.insert(APPLIED_LSN, last).map_err(|x| e(&x))?;
+        let mut meta = txn.open_table(META).map_err(|x| e(&x))?;
+        meta.insert(APPLIED_LSN, last).map_err(|x| e(&x))?;
+        meta.insert(RESUME_SEGMENT, resume.segment).map_err(|x| e(&x))?;
+        meta.insert(RESUME_OFFSET, resume.offset).map_err(|x| e(&x))?;
     }
     txn.commit().map_err(|x| e(&x))
 }
 
-/// The last journal frame the tables hold (0 for a store that never had a journal).
-fn applied_lsn(db: &dyn ReadableDatabase) -> Result<u64, StoreError> {
+/// Where the journal stands in the tables: the last frame they hold, and where the next
+/// begins (None for a store that never recorded it).
+fn journal_meta(db: &dyn ReadableDatabase) -> Result<(u64, Option<Position>), StoreError> {
     let txn = db.begin_read().map_err(err)?;
     let table = match txn.open_table(META) {
         Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok((0, None)),
         Err(e) => return Err(err(e)),
     };
-    Ok(table.get(APPLIED_LSN).map_err(err)?.map(|v| v.value()).unwrap_or(0))
+    let get = |k: &str| -> Result<Option<u64>, StoreError> { Ok(table.get(k).map_err(err)?.map(|v| v.value())) };
+    let resume = match (get(RESUME_SEGMENT)?, get(RESUME_OFFSET)?) {
+        (Some(segment), Some(offset)) => Some(Position { segment, offset }),
+        _ => None,
+    };
+    Ok((get(APPLIED_LSN)?.unwrap_or(0), resume))
+}
+
+#[cfg(test)]
+fn applied_lsn(db: &dyn ReadableDatabase) -> Result<u64, StoreError> {
+    journal_meta(db).map(|(applied, _)| applied)
 }
 
 /// Creates the tables if needed and applies the frames a crash left in the journal.
-/// Returns the last frame number the tables hold.
-fn recover(db: &Database, journal_dir: &Path) -> Result<u64, StoreError> {
+/// Returns the last frame number the tables hold and where the next frame begins.
+fn recover(db: &Database, journal_dir: &Path) -> Result<(u64, Option<Position>), StoreError> {
     {
         let txn = db.begin_write().map_err(err)?;
         txn.open_table(STATE).map_err(err)?;
@@ -792,12 +847,12 @@ fn recover(db: &Database, journal_dir: &Path) -> Result<u64, StoreError> {
         txn.open_table(META).map_err(err)?;
         txn.commit().map_err(err)?;
     }
-    let applied = applied_lsn(db)?;
-    let frames = journal::unapplied_frames(journal_dir, applied).map_err(|e| StoreError(format!("cannot read the journal in {}: {e}", journal_dir.display())))?;
-    let Some(last) = frames.last().map(|(lsn, _)| *lsn) else { return Ok(applied) };
+    let (applied, resume) = journal_meta(db)?;
+    let frames = journal::unapplied_frames(journal_dir, applied, resume).map_err(|e| StoreError(format!("cannot read the journal in {}: {e}", journal_dir.display())))?;
+    let Some((last, next)) = frames.last().map(|f| (f.lsn, f.next)) else { return Ok((applied, resume)) };
     tracing::info!("applying {} journal frames a stop left unapplied", frames.len());
-    apply_frames(db, frames.iter().map(|(_, e)| e.as_slice()), last, true).map_err(StoreError)?;
-    Ok(last)
+    apply_frames(db, &frames, last, next, true).map_err(StoreError)?;
+    Ok((last, Some(next)))
 }
 
 /// The digest state at open: each account's last digest and signing key; rewrites the
@@ -861,7 +916,7 @@ mod perf_tests {
         drop(store);
         // A clean stop checkpoints everything into redb.
         let db = Database::open(&path).unwrap();
-        let heads = load_heads(&db).unwrap();
+        let heads = load_heads(&db, &Segments::new(journal::dir_for(&path))).unwrap();
         let seqs: std::collections::BTreeMap<_, _> = heads.iter().map(|(a, h)| (a.as_str(), h.seq)).collect();
         assert_eq!(seqs, [("111111111111", 3), ("222222222222", 1), ("333333333333", 12)].into_iter().collect());
         // The head hash is the last record's chain hash.
@@ -888,12 +943,11 @@ mod perf_tests {
             b.trail.push(TrailAppend { account: "111111111111".into(), event: event(1) });
             rt.block_on(store.commit(b)).unwrap();
         }
-        // Frames 2 and 3 as the writer would have journaled them before a crash; frame 2
-        // repeats an applied frame's number and must be skipped.
-        let mut journal = Journal::start(&journal::dir_for(&path)).unwrap();
+        // Frames 2 and 3 as a writer that started a segment at frame 2 would have journaled
+        // them before a crash.
+        let mut journal = Journal::start(&journal::dir_for(&path), 2).unwrap();
         let record = |seq: u64| -> Arc<[u8]> { event(seq).into() };
         let frames = [
-            (1, vec![Entry::Put { key: "k/stale".into(), value: b"no".to_vec() }]),
             (2, vec![Entry::Put { key: "k/2".into(), value: b"two".to_vec() }, Entry::Trail { account: "111111111111".into(), seq: 2, record: record(2) }]),
             (3, vec![Entry::Delete { key: "k/1".into() }, Entry::Decision { request_id: "req-3".into(), record: b"{}".as_slice().into() }]),
         ];
@@ -908,7 +962,7 @@ mod perf_tests {
         }
         let store = Store::open(&path).unwrap();
         let keys: Vec<String> = store.load_prefix("k/").unwrap().into_iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["k/2"], "frame 1 was already applied; 2 and 3 are");
+        assert_eq!(keys, ["k/2"], "frames 2 and 3 are applied");
         assert_eq!(store.decision("req-3").unwrap().as_deref(), Some(b"{}".as_slice()));
         let events = store.account_trail("111111111111").unwrap().events;
         assert_eq!(events.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2]);
