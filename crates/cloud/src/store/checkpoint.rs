@@ -36,10 +36,19 @@ type Frames = Vec<Arc<Frame>>;
 /// `(sequence number, record)` pairs.
 pub type Numbered = Vec<(u64, Arc<[u8]>)>;
 
+/// A journaled group in the backlog.
+struct Waiting {
+    frame: Arc<Frame>,
+    /// When it was journaled (a checkpoint is due once the oldest has waited long enough).
+    since: Instant,
+    /// What its entries weigh (`Entry::weight`).
+    bytes: usize,
+}
+
 #[derive(Default)]
 struct Inner {
-    /// Journaled groups not yet in redb, oldest first: (frame number, when, entries).
-    groups: VecDeque<(u64, Instant, Arc<Frame>)>,
+    /// Journaled groups not yet in redb, oldest first.
+    groups: VecDeque<Waiting>,
     bytes: usize,
     /// The last frame number redb holds (and readers see there)…
     applied: u64,
@@ -106,7 +115,7 @@ impl Inner {
     }
 
     fn due(&self) -> bool {
-        self.want_durable || self.stopping || self.bytes >= CHECKPOINT_BYTES || self.groups.front().is_some_and(|(_, at, _)| at.elapsed() >= CHECKPOINT_AFTER)
+        self.want_durable || self.stopping || self.bytes >= CHECKPOINT_BYTES || self.groups.front().is_some_and(|w| w.since.elapsed() >= CHECKPOINT_AFTER)
     }
 }
 
@@ -134,8 +143,9 @@ impl Backlog {
     pub fn push(&self, frame: Frame) {
         let mut g = self.lock();
         g.index(&frame.entries);
-        g.bytes += frame.entries.iter().map(Entry::weight).sum::<usize>();
-        g.groups.push_back((frame.lsn, Instant::now(), Arc::new(frame)));
+        let bytes = frame.entries.iter().map(Entry::weight).sum::<usize>();
+        g.bytes += bytes;
+        g.groups.push_back(Waiting { frame: Arc::new(frame), since: Instant::now(), bytes });
         if g.bytes >= CHECKPOINT_BYTES {
             self.wake.notify_one();
         }
@@ -144,7 +154,7 @@ impl Backlog {
     /// Asks for a durable checkpoint of everything journaled so far, without waiting.
     pub fn request_durable(&self) {
         let mut g = self.lock();
-        if g.durable < g.groups.back().map_or(g.applied, |(lsn, _, _)| *lsn) {
+        if g.durable < g.groups.back().map_or(g.applied, |w| w.frame.lsn) {
             g.want_durable = true;
             self.wake.notify_one();
         }
@@ -165,11 +175,6 @@ impl Backlog {
             g = self.progress.wait(g).unwrap_or_else(|e| e.into_inner());
         }
         Ok(())
-    }
-
-    /// The last frame number redb holds durably.
-    pub fn durable(&self) -> u64 {
-        self.lock().durable
     }
 
     /// Asks the checkpoint thread to apply everything and stop; returns once it has.
@@ -218,7 +223,7 @@ pub fn run(db: Arc<Database>, backlog: Arc<Backlog>) {
         let (groups, durable, applied, resume): (Frames, bool, u64, Position) = {
             let mut g = backlog.lock();
             loop {
-                if g.stopping && (g.groups.is_empty() || g.failed.is_some()) && (g.durable == g.applied || g.failed.is_some()) {
+                if g.stopping && (g.failed.is_some() || (g.groups.is_empty() && g.durable == g.applied)) {
                     g.stopped = true;
                     backlog.progress.notify_all();
                     return;
@@ -231,7 +236,7 @@ pub fn run(db: Arc<Database>, backlog: Arc<Backlog>) {
                 }
                 let wait = match (&g.failed, g.groups.front()) {
                     (Some(_), _) => RETRY_AFTER,
-                    (None, Some((_, at, _))) => CHECKPOINT_AFTER.saturating_sub(at.elapsed()).max(Duration::from_millis(1)),
+                    (None, Some(w)) => CHECKPOINT_AFTER.saturating_sub(w.since.elapsed()).max(Duration::from_millis(1)),
                     (None, None) => CHECKPOINT_AFTER,
                 };
                 let (next, timeout) = backlog.wake.wait_timeout(g, wait).unwrap_or_else(|e| e.into_inner());
@@ -243,17 +248,17 @@ pub fn run(db: Arc<Database>, backlog: Arc<Backlog>) {
             }
             let durable = g.want_durable || g.stopping;
             g.want_durable = false;
-            (g.groups.iter().map(|(_, _, f)| f.clone()).collect(), durable, g.applied, g.resume)
+            (g.groups.iter().map(|w| w.frame.clone()).collect(), durable, g.applied, g.resume)
         };
         let (last, next) = groups.last().map_or((applied, resume), |f| (f.lsn, f.next));
         let result = super::apply_frames(&db, groups.iter().map(|f| &**f), last, next, durable);
         let mut g = backlog.lock();
         match result {
             Ok(()) => {
-                while g.groups.front().is_some_and(|(lsn, _, _)| *lsn <= last) {
-                    if let Some((_, _, frame)) = g.groups.pop_front() {
-                        g.bytes -= frame.entries.iter().map(Entry::weight).sum::<usize>();
-                        g.unindex(&frame.entries);
+                while g.groups.front().is_some_and(|w| w.frame.lsn <= last) {
+                    if let Some(w) = g.groups.pop_front() {
+                        g.bytes -= w.bytes;
+                        g.unindex(&w.frame.entries);
                     }
                 }
                 g.applied = last;

@@ -154,9 +154,10 @@ pub fn encode(entries: &[Entry], out: &mut Vec<u8>, trail_at: &mut Vec<(usize, u
     }
 }
 
-/// Reads what `encode` wrote. A frame whose CRC matched but whose payload does not decode
-/// was not written by this code: an error, never a partial result.
-pub fn decode(mut payload: &[u8]) -> Result<Vec<Entry>, String> {
+/// Reads what `encode` wrote, with the trail records' offsets (in `payload`) and lengths as
+/// `encode` gave them. A frame whose CRC matched but whose payload does not decode was not
+/// written by this code: an error, never a partial result.
+pub fn decode(payload: &[u8], trail_at: &mut Vec<(usize, u32)>) -> Result<Vec<Entry>, String> {
     fn take<'a>(p: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
         if p.len() < n {
             return Err("journal frame payload ends early".into());
@@ -175,15 +176,23 @@ pub fn decode(mut payload: &[u8]) -> Result<Vec<Entry>, String> {
     fn number(p: &mut &[u8]) -> Result<u64, String> {
         Ok(u64::from_le_bytes(take(p, 8)?.try_into().unwrap_or_default()))
     }
+    let total = payload.len();
+    let mut rest = payload;
     let mut out = Vec::new();
-    while let Some((&tag, rest)) = payload.split_first() {
-        payload = rest;
-        let p = &mut payload;
+    while let Some((&tag, after)) = rest.split_first() {
+        rest = after;
+        let p = &mut rest;
         out.push(match tag {
             0 => Entry::Wipe,
             1 => Entry::Put { key: text(p)?, value: bytes(p)?.to_vec() },
             2 => Entry::Delete { key: text(p)? },
-            3 => Entry::Trail { account: text(p)?, seq: number(p)?, record: bytes(p)?.into() },
+            3 => {
+                let (account, seq) = (text(p)?, number(p)?);
+                let record = bytes(p)?;
+                // The record's bytes end where what is left begins.
+                trail_at.push((total - p.len() - record.len(), record.len() as u32));
+                Entry::Trail { account, seq, record: record.into() }
+            }
             4 => Entry::Decision { request_id: text(p)?, record: bytes(p)?.into() },
             5 => Entry::Digest { account: text(p)?, seq: number(p)?, record: bytes(p)?.into() },
             6 => Entry::SigningKey { account: text(p)?, record: bytes(p)?.into() },
@@ -251,9 +260,8 @@ fn frames_in(file: &File, segment: u64, mut pos: u64, applied: u64, next: &mut u
             if crc(lsn, len, &payload) != sum {
                 break;
             }
-            let entries = decode(&payload).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("frame {lsn}: {e}")))?;
             let mut at = Vec::new();
-            encode(&entries, &mut Vec::new(), &mut at);
+            let entries = decode(&payload, &mut at).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("frame {lsn}: {e}")))?;
             let base = pos + HEADER as u64;
             let trail_at = at.into_iter().map(|(o, len)| Location { segment, offset: base + o as u64, len }).collect();
             out.push(Frame { lsn, entries, trail_at, next: Position { segment, offset: end } });
@@ -297,7 +305,8 @@ impl Segments {
 /// The segment being appended to.
 pub struct Journal {
     dir: PathBuf,
-    file: File,
+    /// None until the segment's first frame: a start that writes nothing leaves no file.
+    file: Option<File>,
     /// The segment's first frame number (its name).
     segment: u64,
     /// The file's length (every byte below it written, zeros ahead of the frames).
@@ -311,8 +320,8 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Begins a new segment for frames from `next_lsn` on. Call it once every frame the
-    /// segments hold has been applied.
+    /// Appends frames from `next_lsn` on, in a new segment made at the first of them. Call it
+    /// once every frame the segments hold has been applied.
     pub fn start(dir: &Path, next_lsn: u64) -> std::io::Result<Journal> {
         let created = !dir.exists();
         std::fs::create_dir_all(dir)?;
@@ -321,8 +330,7 @@ impl Journal {
                 File::open(parent)?.sync_all()?;
             }
         }
-        let file = Journal::create(dir, next_lsn)?;
-        Ok(Journal { dir: dir.to_path_buf(), file, segment: next_lsn, len: 0, pos: 0, frame: Vec::new(), trail_at: Vec::new(), zeros: Vec::new() })
+        Ok(Journal { dir: dir.to_path_buf(), file: None, segment: next_lsn, len: 0, pos: 0, frame: Vec::new(), trail_at: Vec::new(), zeros: Vec::new() })
     }
 
     /// A fresh segment file (emptied if a crash left one of that name holding no frame that
@@ -357,18 +365,25 @@ impl Journal {
     /// and makes it durable; returns where its trail records lie and where the next frame
     /// begins.
     pub fn append(&mut self, lsn: u64) -> std::io::Result<(Vec<Location>, Position)> {
-        if self.pos > 0 && self.pos + self.frame.len() as u64 > SEGMENT_BYTES {
-            self.file = Journal::create(&self.dir, lsn)?;
-            self.segment = lsn;
-            self.len = 0;
-            self.pos = 0;
-        }
+        let full = self.pos > 0 && self.pos + self.frame.len() as u64 > SEGMENT_BYTES;
+        let file = match self.file.take() {
+            Some(f) if !full => f,
+            _ => {
+                self.segment = lsn;
+                self.len = 0;
+                self.pos = 0;
+                Journal::create(&self.dir, lsn)?
+            }
+        };
+        let file = self.file.insert(file);
         let end = self.pos + self.frame.len() as u64;
         if end > self.len {
-            self.grow(end.next_multiple_of(GROW_BYTES) + GROW_BYTES)?;
+            let to = end.next_multiple_of(GROW_BYTES) + GROW_BYTES;
+            Journal::grow(file, &mut self.zeros, self.len, to)?;
+            self.len = to;
         }
-        self.file.write_all_at(&self.frame, self.pos)?;
-        self.file.sync_data()?;
+        file.write_all_at(&self.frame, self.pos)?;
+        file.sync_data()?;
         let base = self.pos;
         let at = self.trail_at.iter().map(|&(o, len)| Location { segment: self.segment, offset: base + o as u64, len }).collect();
         self.pos = end;
@@ -380,18 +395,18 @@ impl Journal {
         Position { segment: self.segment, offset: self.pos }
     }
 
-    /// Extends the segment to `len` with written zeros, so later appends allocate nothing.
-    fn grow(&mut self, len: u64) -> std::io::Result<()> {
-        if self.zeros.is_empty() {
-            self.zeros = vec![0; GROW_BYTES as usize];
+    /// Extends a segment from `from` to `to` with written zeros, so later appends allocate
+    /// nothing.
+    fn grow(file: &File, zeros: &mut Vec<u8>, from: u64, to: u64) -> std::io::Result<()> {
+        if zeros.is_empty() {
+            *zeros = vec![0; GROW_BYTES as usize];
         }
-        let mut at = self.len;
-        while at < len {
-            let n = (len - at).min(GROW_BYTES) as usize;
-            self.file.write_all_at(&self.zeros[..n], at)?;
+        let mut at = from;
+        while at < to {
+            let n = (to - at).min(GROW_BYTES) as usize;
+            file.write_all_at(&zeros[..n], at)?;
             at += n as u64;
         }
-        self.len = len;
         Ok(())
     }
 }
@@ -424,10 +439,11 @@ mod tests {
 
     #[test]
     fn entries_round_trip() {
-        let mut buf = Vec::new();
-        encode(&sample(7), &mut buf, &mut Vec::new());
-        assert_eq!(decode(&buf).unwrap(), sample(7));
-        assert!(decode(&buf[..buf.len() - 2]).is_err(), "a cut payload is an error, not fewer entries");
+        let (mut buf, mut written_at, mut read_at) = (Vec::new(), Vec::new(), Vec::new());
+        encode(&sample(7), &mut buf, &mut written_at);
+        assert_eq!(decode(&buf, &mut read_at).unwrap(), sample(7));
+        assert_eq!(read_at, written_at, "decoding finds the trail records where encoding put them");
+        assert!(decode(&buf[..buf.len() - 2], &mut Vec::new()).is_err(), "a cut payload is an error, not fewer entries");
     }
 
     #[test]
@@ -476,6 +492,7 @@ mod tests {
         // A new start begins its own segment; nothing before it is read again.
         drop(j);
         Journal::start(&dir, 9).unwrap();
+        assert_eq!(segments(&dir).unwrap(), [1, 4, 7], "a start that writes nothing makes no segment");
         assert!(unapplied_frames(&dir, 8, Some(Position { segment: 9, offset: 0 })).unwrap().is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -203,7 +203,7 @@ impl Store {
         let backend = backend::FilledFileBackend::new(file).map_err(err)?;
         let db = Database::builder().set_cache_size(CACHE_BYTES).create_with_backend(backend).map_err(err)?;
         let journal_dir = journal::dir_for(path);
-        let (applied, _) = recover(&db, &journal_dir)?;
+        let applied = recover(&db, &journal_dir)?;
         let journal = Journal::start(&journal_dir, applied + 1).map_err(|e| StoreError(format!("cannot open the journal in {}: {e}", journal_dir.display())))?;
         let segments = Arc::new(Segments::new(journal_dir.clone()));
         let db = Arc::new(db);
@@ -630,7 +630,7 @@ impl Writer {
                 let _ = job.done.send(result.clone());
             }
         }
-        // Every sender is gone: apply the whole journal, then blank it (a clean stop).
+        // Every sender is gone: apply the whole journal durably (a clean stop).
         self.backlog.finish();
     }
 
@@ -835,8 +835,8 @@ fn applied_lsn(db: &dyn ReadableDatabase) -> Result<u64, StoreError> {
 }
 
 /// Creates the tables if needed and applies the frames a crash left in the journal.
-/// Returns the last frame number the tables hold and where the next frame begins.
-fn recover(db: &Database, journal_dir: &Path) -> Result<(u64, Option<Position>), StoreError> {
+/// Returns the last frame number the tables hold.
+fn recover(db: &Database, journal_dir: &Path) -> Result<u64, StoreError> {
     {
         let txn = db.begin_write().map_err(err)?;
         txn.open_table(STATE).map_err(err)?;
@@ -849,10 +849,10 @@ fn recover(db: &Database, journal_dir: &Path) -> Result<(u64, Option<Position>),
     }
     let (applied, resume) = journal_meta(db)?;
     let frames = journal::unapplied_frames(journal_dir, applied, resume).map_err(|e| StoreError(format!("cannot read the journal in {}: {e}", journal_dir.display())))?;
-    let Some((last, next)) = frames.last().map(|f| (f.lsn, f.next)) else { return Ok((applied, resume)) };
+    let Some((last, next)) = frames.last().map(|f| (f.lsn, f.next)) else { return Ok(applied) };
     tracing::info!("applying {} journal frames a stop left unapplied", frames.len());
     apply_frames(db, &frames, last, next, true).map_err(StoreError)?;
-    Ok((last, Some(next)))
+    Ok(last)
 }
 
 /// The digest state at open: each account's last digest and signing key; rewrites the
