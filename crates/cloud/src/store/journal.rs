@@ -12,6 +12,12 @@
 //! for a trail event only a `Location` (segment, offset, length) of its record inside the
 //! frame, so the event's bytes are written once, here. Files are grown with written zeros
 //! ahead of the frames, so an append changes no file size and `fdatasync` writes data only.
+//! Segments are written with `O_DIRECT` where the filesystem allows it: the page cache would
+//! otherwise take a fresh page for every 4 KiB the journal writes (it only grows), and on
+//! this project's virtual machines filling fresh pages cost more CPU than all the rest of
+//! the writer's work (measured: 170 → 55 µs of CPU per 80 KiB group). A direct write starts
+//! and ends on a block boundary, so each frame's write begins with the segment's last
+//! partial block, kept in memory, rewritten with the same bytes.
 //! Frame numbers (LSNs) rise by one per frame, and redb records the last one it holds and
 //! where the next begins, so recovery reads exactly the frames after it; a frame cut short
 //! by a crash fails its CRC (it was never acknowledged).
@@ -26,6 +32,10 @@ pub const SEGMENT_BYTES: u64 = 16 << 20;
 
 /// Files grow by written zeros in steps of this size.
 const GROW_BYTES: u64 = 1 << 20;
+
+/// Direct writes start, end and take their bytes from addresses on this boundary (the
+/// largest logical block size in use).
+const BLOCK: usize = 4096;
 
 const MAGIC: [u8; 4] = *b"EWJ1";
 const HEADER: usize = 4 + 8 + 4 + 4;
@@ -316,13 +326,39 @@ pub struct Journal {
     frame: Vec<u8>,
     /// The staged frame's trail records: offset in `frame`, length.
     trail_at: Vec<(usize, u32)>,
+    /// Whether segments are opened with `O_DIRECT` (false once a filesystem refused it).
+    direct: bool,
+    /// Direct writes: the segment's bytes from the start of the block holding `pos` to `pos`.
+    tail: Vec<u8>,
+    /// Direct writes: where a write's bytes are assembled (see `aligned`).
+    out: Vec<u8>,
+    /// Zeros for growing a file, never written to (see `aligned`).
     zeros: Vec<u8>,
+}
+
+/// `len` bytes of `buf` beginning on a `BLOCK` boundary, `buf` grown as needed. What they
+/// hold is whatever was there before (zeros when `buf` was only ever grown).
+fn aligned(buf: &mut Vec<u8>, len: usize) -> &mut [u8] {
+    if buf.len() < len + BLOCK {
+        buf.resize(len + BLOCK, 0);
+    }
+    let lead = (BLOCK - buf.as_ptr().addr() % BLOCK) % BLOCK;
+    &mut buf[lead..lead + len]
+}
+
+fn refused(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::EINVAL)
 }
 
 impl Journal {
     /// Appends frames from `next_lsn` on, in a new segment made at the first of them. Call it
     /// once every frame the segments hold has been applied.
     pub fn start(dir: &Path, next_lsn: u64) -> std::io::Result<Journal> {
+        Journal::start_with(dir, next_lsn, true)
+    }
+
+    /// As `start`; `direct: false` writes through the page cache even where `O_DIRECT` works.
+    fn start_with(dir: &Path, next_lsn: u64, direct: bool) -> std::io::Result<Journal> {
         let created = !dir.exists();
         std::fs::create_dir_all(dir)?;
         if created {
@@ -330,15 +366,43 @@ impl Journal {
                 File::open(parent)?.sync_all()?;
             }
         }
-        Ok(Journal { dir: dir.to_path_buf(), file: None, segment: next_lsn, len: 0, pos: 0, frame: Vec::new(), trail_at: Vec::new(), zeros: Vec::new() })
+        Ok(Journal {
+            dir: dir.to_path_buf(),
+            file: None,
+            segment: next_lsn,
+            len: 0,
+            pos: 0,
+            frame: Vec::new(),
+            trail_at: Vec::new(),
+            direct,
+            tail: Vec::new(),
+            out: Vec::new(),
+            zeros: Vec::new(),
+        })
     }
 
     /// A fresh segment file (emptied if a crash left one of that name holding no frame that
-    /// counts), its name made durable.
-    fn create(dir: &Path, first_lsn: u64) -> std::io::Result<File> {
-        let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(dir.join(segment_name(first_lsn)))?;
+    /// counts), its name made durable. Opened with `O_DIRECT` unless `direct` is false or
+    /// the filesystem refuses it (then `direct` becomes false).
+    fn create(dir: &Path, first_lsn: u64, direct: &mut bool) -> std::io::Result<File> {
+        let path = dir.join(segment_name(first_lsn));
+        let file = Journal::open(&path, direct, true)?;
         File::open(dir)?.sync_all()?;
         Ok(file)
+    }
+
+    fn open(path: &Path, direct: &mut bool, truncate: bool) -> std::io::Result<File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(truncate);
+        if *direct {
+            match options.clone().custom_flags(libc::O_DIRECT).open(path) {
+                Ok(f) => return Ok(f),
+                Err(e) if refused(&e) => *direct = false,
+                Err(e) => return Err(e),
+            }
+        }
+        options.open(path)
     }
 
     /// Frames the entries as frame `lsn` (into an internal buffer), returning its size.
@@ -366,24 +430,24 @@ impl Journal {
     /// begins.
     pub fn append(&mut self, lsn: u64) -> std::io::Result<(Vec<Location>, Position)> {
         let full = self.pos > 0 && self.pos + self.frame.len() as u64 > SEGMENT_BYTES;
-        let file = match self.file.take() {
-            Some(f) if !full => f,
-            _ => {
-                self.segment = lsn;
-                self.len = 0;
-                self.pos = 0;
-                Journal::create(&self.dir, lsn)?
-            }
-        };
-        let file = self.file.insert(file);
+        if full || self.file.is_none() {
+            self.file = None;
+            self.segment = lsn;
+            self.len = 0;
+            self.pos = 0;
+            self.tail.clear();
+            self.file = Some(Journal::create(&self.dir, lsn, &mut self.direct)?);
+        }
         let end = self.pos + self.frame.len() as u64;
         if end > self.len {
             let to = end.next_multiple_of(GROW_BYTES) + GROW_BYTES;
-            Journal::grow(file, &mut self.zeros, self.len, to)?;
+            self.grow(to)?;
             self.len = to;
         }
-        file.write_all_at(&self.frame, self.pos)?;
-        file.sync_data()?;
+        self.write_frame()?;
+        if let Some(file) = &self.file {
+            file.sync_data()?;
+        }
         let base = self.pos;
         let at = self.trail_at.iter().map(|&(o, len)| Location { segment: self.segment, offset: base + o as u64, len }).collect();
         self.pos = end;
@@ -395,18 +459,59 @@ impl Journal {
         Position { segment: self.segment, offset: self.pos }
     }
 
-    /// Extends a segment from `from` to `to` with written zeros, so later appends allocate
-    /// nothing.
-    fn grow(file: &File, zeros: &mut Vec<u8>, from: u64, to: u64) -> std::io::Result<()> {
-        if zeros.is_empty() {
-            *zeros = vec![0; GROW_BYTES as usize];
+    /// Writes the staged frame at `pos`. A direct write covers whole blocks: the segment's
+    /// last partial block (the same bytes again), the frame, zeros to the block's end.
+    fn write_frame(&mut self) -> std::io::Result<()> {
+        let Some(file) = &self.file else { return Ok(()) };
+        if !self.direct {
+            return file.write_all_at(&self.frame, self.pos);
         }
-        let mut at = from;
+        let (kept, n) = (self.tail.len(), self.tail.len() + self.frame.len());
+        let buf = aligned(&mut self.out, n.next_multiple_of(BLOCK));
+        buf[..kept].copy_from_slice(&self.tail);
+        buf[kept..n].copy_from_slice(&self.frame);
+        buf[n..].fill(0);
+        match file.write_all_at(buf, self.pos - kept as u64) {
+            Ok(()) => {
+                self.tail.clear();
+                self.tail.extend_from_slice(&buf[n / BLOCK * BLOCK..n]);
+                Ok(())
+            }
+            Err(e) if refused(&e) => {
+                self.reopen_buffered()?;
+                self.write_frame()
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Extends the segment from `len` to `to` with written zeros, so later appends allocate
+    /// nothing.
+    fn grow(&mut self, to: u64) -> std::io::Result<()> {
+        let Some(file) = &self.file else { return Ok(()) };
+        let zeros = aligned(&mut self.zeros, GROW_BYTES as usize);
+        let mut at = self.len;
         while at < to {
             let n = (to - at).min(GROW_BYTES) as usize;
-            file.write_all_at(&zeros[..n], at)?;
-            at += n as u64;
+            match file.write_all_at(&zeros[..n], at) {
+                Ok(()) => at += n as u64,
+                Err(e) if self.direct && refused(&e) => {
+                    self.reopen_buffered()?;
+                    return self.grow(to);
+                }
+                Err(e) => return Err(e),
+            }
         }
+        Ok(())
+    }
+
+    /// A filesystem that opened the segment with `O_DIRECT` but refuses its writes: go on
+    /// through the page cache (a refused write wrote nothing).
+    fn reopen_buffered(&mut self) -> std::io::Result<()> {
+        tracing::warn!("the journal's filesystem refuses direct writes; writing through the page cache");
+        self.direct = false;
+        self.tail.clear();
+        self.file = Some(Journal::open(&self.dir.join(segment_name(self.segment)), &mut self.direct, false)?);
         Ok(())
     }
 }
@@ -473,6 +578,31 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(lsns(&unapplied_frames(&dir, 2, None).unwrap()), [3]);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn direct_writes_leave_the_same_bytes_as_writes_through_the_page_cache() {
+        // Small frames share blocks: each direct write rewrites the last partial block.
+        let mut files = Vec::new();
+        for direct in [true, false] {
+            let dir = temp_dir(if direct { "direct" } else { "buffered" });
+            let mut j = Journal::start_with(&dir, 1, direct).unwrap();
+            let mut locations = Vec::new();
+            for lsn in 1..=300 {
+                j.stage(lsn, &sample(lsn));
+                locations.extend(j.append(lsn).unwrap().0);
+            }
+            let frames = unapplied_frames(&dir, 0, None).unwrap();
+            assert_eq!(frames.len(), 300);
+            assert!(frames.iter().enumerate().all(|(i, f)| f.entries == sample(i as u64 + 1)));
+            let segments = Segments::new(dir.clone());
+            for (i, at) in locations.iter().enumerate() {
+                assert_eq!(segments.read(*at).unwrap(), format!("{{\"n\":{}}}", i + 1).into_bytes());
+            }
+            files.push(std::fs::read(dir.join(segment_name(1))).unwrap());
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        assert!(files[0] == files[1], "a direct write changes no byte a buffered one would not");
     }
 
     #[test]
