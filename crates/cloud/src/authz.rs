@@ -75,8 +75,12 @@ pub struct Denied {
 
 /// Decides whether `caller` may make `access`.
 pub fn authorize(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access) -> Result<(), Box<Denied>> {
-    let request = build_request(state, caller, facts, access);
     let policies = gather(state, caller);
+    // Most policies have no condition and no variable: then the decision cannot depend on
+    // the context, and gathering its two dozen keys would be most of the work.
+    let reads_context = access.resource_policy.as_deref().is_some_and(Policy::reads_context)
+        || [&policies.identity, &policies.boundary, &policies.session].into_iter().flatten().any(|(p, _)| p.reads_context());
+    let request = build_request(state, caller, facts, access, reads_context);
     fn set<'a>(access: &'a Access, identity: Vec<&'a Policy>, boundary: Vec<&'a Policy>, session: Vec<&'a Policy>) -> PolicySet<'a> {
         PolicySet {
             identity,
@@ -95,7 +99,9 @@ pub fn authorize(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
     if evaluate(&request, &fast) == Decision::Allowed {
         return Ok(());
     }
-    // Denials are rare: only their explanation pays for labelling policies by name.
+    // Denials are rare: only their explanation pays for labelling policies by name, and
+    // for the whole context it shows.
+    let request = if reads_context { request } else { build_request(state, caller, facts, access, true) };
     let label = |list: &[(Arc<Policy>, &str)]| list.iter().map(|(p, name)| (**p).clone().with_name(*name)).collect::<Vec<_>>();
     let (identity, boundary, session) = (label(&policies.identity), label(&policies.boundary), label(&policies.session));
     let named = set(access, identity.iter().collect(), boundary.iter().collect(), session.iter().collect());
@@ -164,13 +170,17 @@ fn deny_nothing_allowed() -> Policy {
     Policy { name: Some("empty-session-policy".into()), version: None, id: None, statements: Vec::new() }
 }
 
-/// The request with the global condition keys filled from the real call.
-fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access) -> Request {
+/// The request with the global condition keys filled from the real call (none without
+/// `context`).
+fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access, context: bool) -> Request {
     let mut principal = Principal::parse(&caller.arn);
     if let CallerKind::AssumedRole { role_arn, .. } = &caller.kind {
         principal = principal.with_role_arn(role_arn.clone());
     }
     let mut b = RequestBuilder::new(principal, &access.action, &access.resource).resource_account(&access.resource_account);
+    if !context {
+        return b.build();
+    }
     // The global keys' names are fixed: `insert_static` stores them without allocating.
     let single = |b: &mut RequestBuilder, k: &'static str, v: String| b.insert_static(k, ContextValue::Single(v));
     // An anonymous request has no principal keys.

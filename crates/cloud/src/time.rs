@@ -14,7 +14,25 @@ pub fn now_secs() -> i64 {
 /// `2026-11-27T14:44:12Z` (CloudTrail eventTime, IAM CreateDate uses the same with `.000Z`).
 pub fn iso8601(secs: i64) -> String {
     let (y, m, d, hh, mm, ss) = civil(secs);
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z");
+    }
+    // Written digit by digit: every call's trail event and authorization context carries
+    // one, and `format!` cost more than the rest of the event's time fields.
+    let mut out = *b"0000-00-00T00:00:00Z";
+    put_digits(&mut out[0..4], y as u32);
+    for (at, v) in [(5, m), (8, d), (11, hh), (14, mm), (17, ss)] {
+        put_digits(&mut out[at..at + 2], v);
+    }
+    out.iter().map(|&b| b as char).collect()
+}
+
+/// Writes `v` in decimal into all of `out`, zero-padded (`v` fits).
+fn put_digits(out: &mut [u8], mut v: u32) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
 }
 
 /// `2026-11-27T14:44:12.123Z` from milliseconds (S3's XML timestamps).
@@ -109,5 +127,13 @@ mod tests {
         assert_eq!(http_date(1_440_938_160), "Sun, 30 Aug 2015 12:36:00 GMT");
         assert_eq!(parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT"), Some(1_440_938_160));
         assert_eq!(iso8601_millis(1_440_938_160_123), "2015-08-30T12:36:00.123Z");
+    }
+
+    #[test]
+    fn iso8601_writes_what_format_writes() {
+        for secs in (-86_400 * 365..4_102_444_800).step_by(7_919_999).chain([253_402_300_799, 253_402_300_800, -62_167_219_201]) {
+            let (y, m, d, hh, mm, ss) = civil(secs);
+            assert_eq!(iso8601(secs), format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"), "{secs}");
+        }
     }
 }

@@ -40,6 +40,10 @@ impl<'a> Arn<'a> {
 pub(crate) struct ArnPattern(Pattern);
 
 impl ArnPattern {
+    pub(crate) fn has_variables(&self) -> bool {
+        self.0.has_variables()
+    }
+
     pub(crate) fn from_pattern(whole: Pattern) -> ArnPattern {
         let starts_arn = matches!(whole.tokens().first(), Some(Token::Lit(l)) if l.starts_with("arn:"));
         if !starts_arn {

@@ -223,6 +223,18 @@ impl Policy {
         Policy::parse(&value.to_string(), opts)
     }
 
+    /// Whether deciding a request against this policy reads the request's context: it has
+    /// a condition, or a policy variable in an action or resource. A policy that does not
+    /// decides every request exactly as it would with an empty context, so a caller may
+    /// skip gathering the context's keys (most policies have no conditions).
+    pub fn reads_context(&self) -> bool {
+        self.statements.iter().any(|s| {
+            !s.conditions.is_empty()
+                || s.action.patterns.iter().any(Pattern::has_variables)
+                || s.resource.as_ref().is_some_and(|r| r.patterns.iter().any(ArnPattern::has_variables))
+        })
+    }
+
     pub fn with_name(mut self, name: impl Into<String>) -> Policy {
         self.name = Some(name.into());
         self

@@ -671,7 +671,8 @@ fn hostile_inputs_never_panic() {
 // ---------------------------------------------------------------------------------------
 // evaluate and explain agree.
 
-fn random_request(rng: &mut Rng) -> Request {
+/// A random request, and the same request with no context keys.
+fn random_request_and_bare(rng: &mut Rng) -> (Request, Request) {
     let principal = *rng.pick(&PRINCIPALS);
     let action = if rng.chance(90) { rng.pick(&ACTIONS).to_string() } else { action(rng, false).replace(['*', '?'], "x") };
     let resource = *rng.pick(&RESOURCES);
@@ -680,6 +681,7 @@ fn random_request(rng: &mut Rng) -> Request {
         let account = rng.word(&["111111111111", "222222222222", ""]);
         b = b.resource_account(account);
     }
+    let bare = b.clone().build();
     for _ in 0..rng.range(0, 8) {
         let k = *rng.pick(&KEYS);
         let key = spelling(rng, k);
@@ -688,7 +690,7 @@ fn random_request(rng: &mut Rng) -> Request {
             _ => b.context(&key, *rng.pick(&VALUES)),
         };
     }
-    b.build()
+    (b.build(), bare)
 }
 
 /// Random documents of one kind that parse (unlimited size).
@@ -726,14 +728,20 @@ fn evaluate_and_explain_agree() {
             scps: scp_levels.iter().map(|l| l.iter().map(|&i| &scp[i]).collect()).collect(),
             rcps: rcp_levels.iter().map(|l| l.iter().map(|&i| &rcp[i]).collect()).collect(),
         };
+        let reads_context = set.identity.iter().copied().chain(set.resource).chain(set.permission_boundaries.iter().copied()).chain(set.session.iter().copied()).chain(set.scps.iter().flatten().copied()).chain(set.rcps.iter().flatten().copied()).any(Policy::reads_context);
         for _ in 0..3 {
-            let req = random_request(&mut rng);
+            let (req, bare) = random_request_and_bare(&mut rng);
             let ctx = || format!("seed {seed}, case {case}\nrequest: {req:?}\nset: {set:#?}");
             let fast = catch_unwind(AssertUnwindSafe(|| evaluate(&req, &set)))
                 .unwrap_or_else(|_| panic!("evaluate panicked\n{}", ctx()));
             let slow = catch_unwind(AssertUnwindSafe(|| explain(&req, &set)))
                 .unwrap_or_else(|_| panic!("explain panicked\n{}", ctx()));
             assert_eq!(fast, slow.decision, "evaluate and explain disagree\n{}", ctx());
+            if !reads_context {
+                // What lets authz skip gathering the context for such a set.
+                assert_eq!(evaluate(&bare, &set), fast, "a set that reads no context decided differently without it\n{}", ctx());
+                *decisions.entry("without context").or_insert(0usize) += 1;
+            }
             // The trace is self-consistent: a policy allows (denies) exactly when one of its
             // Allow (Deny) statements applies.
             for p in &slow.policies {
@@ -746,7 +754,7 @@ fn evaluate_and_explain_agree() {
         }
     }
     // The generator reaches every decision.
-    assert_eq!(decisions.len(), 3, "decisions reached: {decisions:?}");
+    assert_eq!(decisions.len(), 4, "decisions reached (and sets that read no context): {decisions:?}");
 }
 
 // ---------------------------------------------------------------------------------------
