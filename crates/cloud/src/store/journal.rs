@@ -9,9 +9,10 @@
 //!
 //! Frames go to segment files `<first frame number:020>.wal` that are never reused: they are
 //! also where the trail's records stay. A checkpoint puts each state change into redb, but
-//! for a trail event only a `Location` (segment, offset, length) of its record inside the
-//! frame, so the event's bytes are written once, here. Files are grown with written zeros
-//! ahead of the frames, so an append changes no file size and `fdatasync` writes data only.
+//! for the trail only the `Location`s (segment, offset, length) of its records inside the
+//! frame, one redb entry per account and frame, so the events' bytes are written once, here.
+//! Files are grown with written zeros ahead of the frames, so an append changes no file size
+//! and `fdatasync` writes data only.
 //! Segments are written with `O_DIRECT` where the filesystem allows it: the page cache would
 //! otherwise take a fresh page for every 4 KiB the journal writes (it only grows), and on
 //! this project's virtual machines filling fresh pages cost more CPU than all the rest of

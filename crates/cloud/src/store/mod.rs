@@ -7,12 +7,18 @@
 //! large durable transactions (`checkpoint`); until then readers find them in the
 //! `Backlog`, and a restart replays whatever frames redb does not hold yet.
 //!
+//! A trail record is written once, in its journal frame; redb's `TRAIL` table keeps where
+//! it lies. The events one frame holds for an account have consecutive sequence numbers, so
+//! they take one entry, a block, keyed by the first (`Block`, `stored_events`). Stores from
+//! before blocks hold a pointer per event, or the record itself, and every reader accepts
+//! all three.
+//!
 //! The trail's hash chain is assigned here, in commit order: each event gets the next
 //! sequence number of its account and `hash = SHA-256(previous hash ‖ event bytes)`. The
 //! same thread closes ranges of each chain with signed digests (`trail::digest`) inside its
 //! group commits, so no call waits for a signature.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -31,7 +37,9 @@ use journal::{Entry, Frame, Journal, Location, Position, Segments};
 
 /// Service state: key → serialized record.
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
-/// Trail events: `<account>/<seq:016>` → chained event record (JSON).
+/// Trail events: `<account>/<seq:016>` → where the chained event records (JSON) are: a block
+/// of the events from `seq` on that one frame holds, a pointer to one, or one record itself
+/// (`stored_events`).
 const TRAIL: TableDefinition<&str, &[u8]> = TableDefinition::new("trail");
 /// Authorization decisions by request id → explanation (JSON).
 const DECISIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("decisions");
@@ -47,12 +55,22 @@ const APPLIED_LSN: &str = "journal_applied_lsn";
 const RESUME_SEGMENT: &str = "journal_resume_segment";
 const RESUME_OFFSET: &str = "journal_resume_offset";
 
-/// A trail value in redb that points at the record in the journal's segments (a record is
-/// JSON, so it never starts with a zero byte).
+/// A trail value in redb that points at one record in the journal's segments (a record is
+/// JSON, so it never starts with a zero byte): `[0,'P'] ‖ segment u64 ‖ offset u64 ‖ len
+/// u32`, little-endian. What stores wrote before blocks, and what `tamper_trail` leaves.
 const POINTER_TAG: [u8; 2] = [0, b'P'];
+const POINTER_LEN: usize = 2 + 8 + 8 + 4;
 
-fn pointer(at: &Location) -> [u8; 22] {
-    let mut out = [0u8; 22];
+/// A trail value that points at a run of one account's events from one frame: the key's
+/// sequence number and the ones after it, all in one segment. `[0,'B'] ‖ segment u64 ‖
+/// count u32 ‖ count × (offset u64 ‖ len u32)`, little-endian. One entry per account and
+/// frame instead of one per event: the checkpoint's B-tree inserts were most of its cost.
+const BLOCK_TAG: [u8; 2] = [0, b'B'];
+const BLOCK_HEAD: usize = 2 + 8 + 4;
+const BLOCK_ITEM: usize = 8 + 4;
+
+fn pointer(at: &Location) -> [u8; POINTER_LEN] {
+    let mut out = [0u8; POINTER_LEN];
     out[..2].copy_from_slice(&POINTER_TAG);
     out[2..10].copy_from_slice(&at.segment.to_le_bytes());
     out[10..18].copy_from_slice(&at.offset.to_le_bytes());
@@ -60,14 +78,88 @@ fn pointer(at: &Location) -> [u8; 22] {
     out
 }
 
-/// A stored trail value's record: the value itself, or the record it points at.
-fn resolve(value: &[u8], segments: &Segments) -> Result<Vec<u8>, StoreError> {
-    if value.len() != 22 || value[..2] != POINTER_TAG {
-        return Ok(value.to_vec());
+/// One account's consecutive events from one frame, on their way to one TRAIL entry.
+struct Block {
+    first_seq: u64,
+    segment: u64,
+    /// Each event's record: offset in the segment, length.
+    records: Vec<(u64, u32)>,
+}
+
+impl Block {
+    fn new(seq: u64, at: &Location) -> Block {
+        Block { first_seq: seq, segment: at.segment, records: vec![(at.offset, at.len)] }
     }
-    let n = |r: std::ops::Range<usize>| value[r].iter().rev().fold(0u64, |acc, b| acc << 8 | *b as u64);
-    let at = Location { segment: n(2..10), offset: n(10..18), len: n(18..22) as u32 };
-    segments.read(at).map_err(|e| StoreError(format!("cannot read trail record at {at:?}: {e}")))
+
+    /// Adds the event if it continues the run (the writer numbers an account's events in a
+    /// frame consecutively; checked, not assumed). Returns false when it does not.
+    fn extend(&mut self, seq: u64, at: &Location) -> bool {
+        if seq != self.first_seq + self.records.len() as u64 || at.segment != self.segment {
+            return false;
+        }
+        self.records.push((at.offset, at.len));
+        true
+    }
+
+    fn store(&self, trail: &mut redb::Table<'_, &'static str, &'static [u8]>, account: &str) -> Result<(), String> {
+        trail.insert(trail_key(account, self.first_seq).as_str(), self.encode().as_slice()).map(drop).map_err(|e| e.to_string())
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(BLOCK_HEAD + BLOCK_ITEM * self.records.len());
+        out.extend_from_slice(&BLOCK_TAG);
+        out.extend_from_slice(&self.segment.to_le_bytes());
+        out.extend_from_slice(&(self.records.len() as u32).to_le_bytes());
+        for (offset, len) in &self.records {
+            out.extend_from_slice(&offset.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+        }
+        out
+    }
+}
+
+/// Where a stored event's record is.
+#[derive(Debug, Clone, Copy)]
+enum Stored<'a> {
+    /// In the TRAIL value itself (stores before pointers, `tamper_trail`, the wipe's frame).
+    Inline(&'a [u8]),
+    At(Location),
+}
+
+impl Stored<'_> {
+    fn read(self, segments: &Segments) -> Result<Vec<u8>, StoreError> {
+        match self {
+            Stored::Inline(record) => Ok(record.to_vec()),
+            Stored::At(at) => segments.read(at).map_err(|e| StoreError(format!("cannot read trail record at {at:?}: {e}"))),
+        }
+    }
+}
+
+/// The events a TRAIL value holds, in order, numbered from `first_seq` (its key's): a
+/// block's, a pointer's, or the value itself as a record. A value that is not a well-formed
+/// block or pointer is taken as a record, for verification to judge.
+fn stored_events(first_seq: u64, value: &[u8]) -> Vec<(u64, Stored<'_>)> {
+    let n = |at: usize, len: usize| value[at..at + len].iter().rev().fold(0u64, |acc, b| acc << 8 | *b as u64);
+    if value.len() == POINTER_LEN && value[..2] == POINTER_TAG {
+        return vec![(first_seq, Stored::At(Location { segment: n(2, 8), offset: n(10, 8), len: n(18, 4) as u32 }))];
+    }
+    if value.len() >= BLOCK_HEAD && value[..2] == BLOCK_TAG {
+        let (segment, count) = (n(2, 8), n(10, 4) as usize);
+        if value.len() == BLOCK_HEAD + count * BLOCK_ITEM {
+            return (0..count)
+                .map(|i| {
+                    let at = BLOCK_HEAD + i * BLOCK_ITEM;
+                    (first_seq.saturating_add(i as u64), Stored::At(Location { segment, offset: n(at, 8), len: n(at + 8, 4) as u32 }))
+                })
+                .collect();
+        }
+    }
+    vec![(first_seq, Stored::Inline(value))]
+}
+
+/// The sequence number in a `<account>/<seq:016>` key.
+fn key_seq(key: &str) -> u64 {
+    key.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
 /// redb's page cache (read cache and write buffer).
@@ -267,13 +359,16 @@ impl Store {
         }
         let txn = self.db.begin_read().map_err(err)?;
         let table = txn.open_table(TRAIL).map_err(err)?;
-        let lo = trail_key(account, 0);
-        let hi = trail_key(account, before.unwrap_or(u64::MAX).min(lowest.unwrap_or(u64::MAX)));
+        let below = before.unwrap_or(u64::MAX).min(lowest.unwrap_or(u64::MAX));
+        let (lo, hi) = (trail_key(account, 0), trail_key(account, below));
+        // Every entry keyed below `below` holds events from its key on: the last of them (the
+        // floor of `below - 1`) may run past `below`, and those events are skipped.
         for item in table.range(lo.as_str()..hi.as_str()).map_err(err)?.rev() {
             let (k, v) = item.map_err(err)?;
-            let seq = k.value().rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            if !visit(seq, &resolve(v.value(), &self.segments)?) {
-                break;
+            for (seq, stored) in stored_events(key_seq(k.value()), v.value()).into_iter().rev() {
+                if seq < below && !visit(seq, &stored.read(&self.segments)?) {
+                    return Ok(());
+                }
             }
         }
         Ok(())
@@ -463,7 +558,7 @@ fn accounts_in(db: &dyn ReadableDatabase, def: TableDefinition<&str, &[u8]>) -> 
 }
 
 /// `(n, value)` for every `<account>/<n:016>` key of a table.
-/// With `segments`, values that point at trail records are read from there.
+/// With `segments` (the trail), each event a value holds, with its record read from there.
 fn account_range(txn: &redb::ReadTransaction, def: TableDefinition<&str, &[u8]>, account: &str, segments: Option<&Segments>) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
     let table = match txn.open_table(def) {
         Ok(t) => t,
@@ -475,11 +570,15 @@ fn account_range(txn: &redb::ReadTransaction, def: TableDefinition<&str, &[u8]>,
     let mut out = Vec::new();
     for item in table.range(lo.as_str()..=hi.as_str()).map_err(err)? {
         let (k, v) = item.map_err(err)?;
-        let n = k.value().rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        out.push((n, match segments {
-            Some(segments) => resolve(v.value(), segments)?,
-            None => v.value().to_vec(),
-        }));
+        let n = key_seq(k.value());
+        match segments {
+            Some(segments) => {
+                for (seq, stored) in stored_events(n, v.value()) {
+                    out.push((seq, stored.read(segments)?));
+                }
+            }
+            None => out.push((n, v.value().to_vec())),
+        }
     }
     Ok(out)
 }
@@ -517,6 +616,8 @@ pub fn tamper_trail(path: &Path, account: &str, edits: &[Tamper]) -> Result<(), 
     {
         let mut trail = txn.open_table(TRAIL).map_err(err)?;
         for e in edits {
+            let (Tamper::Put(seq, _) | Tamper::Delete(seq)) = e;
+            unblock(&mut trail, account, *seq)?;
             match e {
                 Tamper::Put(seq, bytes) => {
                     trail.insert(trail_key(account, *seq).as_str(), bytes.as_slice()).map_err(err)?;
@@ -528,6 +629,31 @@ pub fn tamper_trail(path: &Path, account: &str, edits: &[Tamper]) -> Result<(), 
         }
     }
     txn.commit().map_err(err)
+}
+
+/// Replaces the block holding event `seq`, if one does, with a pointer per event, so that
+/// one event can be edited on its own.
+fn unblock(trail: &mut redb::Table<'_, &'static str, &'static [u8]>, account: &str, seq: u64) -> Result<(), StoreError> {
+    use redb::ReadableTable;
+    let (lo, hi) = (trail_key(account, 0), trail_key(account, seq));
+    let floor = trail.range(lo.as_str()..=hi.as_str()).map_err(err)?.next_back().transpose().map_err(err)?;
+    let Some((key, value)) = floor.map(|(k, v)| (k.value().to_string(), v.value().to_vec())) else { return Ok(()) };
+    if !value.starts_with(&BLOCK_TAG) {
+        return Ok(());
+    }
+    let events = stored_events(key_seq(&key), &value);
+    if !events.iter().any(|(s, _)| *s == seq) {
+        return Ok(());
+    }
+    trail.remove(key.as_str()).map_err(err)?;
+    for (s, stored) in events {
+        match stored {
+            Stored::At(at) => trail.insert(trail_key(account, s).as_str(), pointer(&at).as_slice()),
+            Stored::Inline(record) => trail.insert(trail_key(account, s).as_str(), record),
+        }
+        .map_err(err)?;
+    }
+    Ok(())
 }
 
 pub fn trail_key(account: &str, seq: u64) -> String {
@@ -565,15 +691,16 @@ fn load_heads(db: &Database, segments: &Segments) -> Result<HashMap<String, Chai
     let txn = db.begin_read().map_err(err)?;
     let table = txn.open_table(TRAIL).map_err(err)?;
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
-    // Keys sort by account then sequence: the last key of each account is its head. Read
+    // Keys sort by account then sequence: the last key of each account holds its head. Read
     // only that key per account (start-up must not grow with the trail).
     for account in accounts_in(db, TRAIL)? {
         // '0' sorts right after '/': `<account>/` ..< `<account>0` is every key of the account.
         let (lo, hi) = (format!("{account}/"), format!("{account}0"));
         let Some(item) = table.range(lo.as_str()..hi.as_str()).map_err(err)?.next_back() else { continue };
         let (k, v) = item.map_err(err)?;
-        let seq: u64 = k.value()[lo.len()..].parse().unwrap_or(0);
-        let record: serde_json::Value = serde_json::from_slice(&resolve(v.value(), segments)?).unwrap_or_default();
+        // The last key may be a block: the head is its last event.
+        let Some((seq, stored)) = stored_events(key_seq(k.value()), v.value()).pop() else { continue };
+        let record: serde_json::Value = serde_json::from_slice(&stored.read(segments)?).unwrap_or_default();
         let hash = record["edgewardChain"]["hash"].as_str().and_then(|h| hex::decode(h).ok()).unwrap_or_default();
         let mut arr = [0u8; 32];
         if hash.len() == 32 {
@@ -753,9 +880,10 @@ fn digest_entries(heads: &HashMap<String, ChainHead>, digester: &mut Digester, a
 
 /// Applies journal frames to redb in one transaction that also records `last`, the number of
 /// the last frame it holds, and `resume`, where the next begins (the checkpoint, recovery,
-/// and the wipe's direct path). A trail event is stored as a pointer to its record in the
-/// segments when the frame says where it lies. Without `durable` the commit is not fsync'd:
-/// the journal still holds the frames (`checkpoint`).
+/// and the wipe's direct path). When the frame says where its trail records lie, each
+/// account's events in it become one block pointing at them in the segments; otherwise each
+/// event's record is stored itself. Without `durable` the commit is not fsync'd: the journal
+/// still holds the frames (`checkpoint`).
 fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a Frame>, last: u64, resume: Position, durable: bool) -> Result<(), String> {
     let e = |e: &dyn std::fmt::Display| e.to_string();
     let mut txn = db.begin_write().map_err(|x| e(&x))?;
@@ -770,9 +898,13 @@ fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a Frame>, 
         let mut keys = txn.open_table(TRAIL_KEYS).map_err(|x| e(&x))?;
         for frame in frames {
             let mut trail_at = frame.trail_at.iter();
+            // Each account's run of events in this frame, stored as one entry at its end.
+            let mut blocks: BTreeMap<&str, Block> = BTreeMap::new();
             for entry in &frame.entries {
                 match entry {
                     Entry::Wipe => {
+                        // The events before it go with the rest.
+                        blocks.clear();
                         state.retain(|_, _| false).map_err(|x| e(&x))?;
                         trail.retain(|_, _| false).map_err(|x| e(&x))?;
                         decisions.retain(|_, _| false).map_err(|x| e(&x))?;
@@ -784,14 +916,22 @@ fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a Frame>, 
                     Entry::Delete { key } => {
                         state.remove(key.as_str()).map_err(|x| e(&x))?;
                     }
-                    Entry::Trail { account, seq, record } => {
-                        let key = trail_key(account, *seq);
-                        match trail_at.next() {
-                            Some(at) => trail.insert(key.as_str(), pointer(at).as_slice()),
-                            None => trail.insert(key.as_str(), &record[..]),
+                    Entry::Trail { account, seq, record } => match trail_at.next() {
+                        Some(at) => {
+                            if !blocks.get_mut(account.as_str()).is_some_and(|block| block.extend(*seq, at)) {
+                                // A run that breaks is stored as it stands and a new one begins.
+                                if let Some(ended) = blocks.insert(account.as_str(), Block::new(*seq, at)) {
+                                    ended.store(&mut trail, account)?;
+                                }
+                            }
                         }
-                        .map_err(|x| e(&x))?;
-                    }
+                        None => {
+                            if let Some(ended) = blocks.remove(account.as_str()) {
+                                ended.store(&mut trail, account)?;
+                            }
+                            trail.insert(trail_key(account, *seq).as_str(), &record[..]).map_err(|x| e(&x))?;
+                        }
+                    },
                     Entry::Decision { request_id, record } => {
                         decisions.insert(request_id.as_str(), &record[..]).map_err(|x| e(&x))?;
                     }
@@ -802,6 +942,9 @@ fn apply_frames<'a>(db: &Database, frames: impl IntoIterator<Item = &'a Frame>, 
                         keys.insert(account.as_str(), &record[..]).map_err(|x| e(&x))?;
                     }
                 }
+            }
+            for (account, block) in &blocks {
+                block.store(&mut trail, account)?;
             }
         }
         let mut meta = txn.open_table(META).map_err(|x| e(&x))?;
@@ -979,5 +1122,200 @@ mod perf_tests {
         assert_eq!(seen, [3, 2, 1]);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+    use crate::trail::verify::verify_account;
+
+    const A: &str = "111111111111";
+    const B: &str = "222222222222";
+
+    /// One commit (one frame) per list, interleaving the two accounts' events. A's last
+    /// frame holds two events, B's two as well.
+    const FRAMES: &[&[&str]] = &[&[A, B, A, A, B], &[B, B, A, B, A, A, A], &[A], &[B, A, B], &[A, A]];
+
+    fn temp_path(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("edgeward-store-blocks-{name}-{}", crate::ids::uuid()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("edgeward.redb")
+    }
+
+    fn event(account: &str, n: usize) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({"account": account, "n": n})).unwrap()
+    }
+
+    /// Commits `frames`; returns each account's event numbers in commit order.
+    fn commit_frames(store: &Store, frames: &[&[&str]], first_n: usize) -> HashMap<String, Vec<usize>> {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let mut written: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut n = first_n;
+        for frame in frames {
+            let mut b = Batch::default();
+            for account in *frame {
+                b.trail.push(TrailAppend { account: account.to_string(), event: event(account, n) });
+                written.entry(account.to_string()).or_default().push(n);
+                n += 1;
+            }
+            rt.block_on(store.commit(b)).unwrap();
+        }
+        written
+    }
+
+    /// `(seq, event number)` of each record, checking that it is chained at its seq.
+    fn numbers(events: &[(u64, Vec<u8>)]) -> Vec<(u64, usize)> {
+        events
+            .iter()
+            .map(|(seq, bytes)| {
+                let record: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                assert_eq!(record["edgewardChain"]["seq"].as_u64(), Some(*seq));
+                (*seq, record["event"]["n"].as_u64().unwrap() as usize)
+            })
+            .collect()
+    }
+
+    fn rev(store: &Store, account: &str, before: Option<u64>, take: usize) -> Vec<(u64, Vec<u8>)> {
+        let mut seen = Vec::new();
+        store
+            .trail_rev(account, before, |seq, bytes| {
+                seen.push((seq, bytes.to_vec()));
+                seen.len() < take
+            })
+            .unwrap();
+        seen
+    }
+
+    /// The TRAIL entries of an account: `(key's seq, whether the value is a block)`.
+    fn entries(path: &Path, account: &str) -> Vec<(u64, bool)> {
+        let db = Database::open(path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let table = txn.open_table(TRAIL).unwrap();
+        let (lo, hi) = (trail_key(account, 0), trail_key(account, u64::MAX));
+        table.range(lo.as_str()..=hi.as_str()).unwrap().map(|i| i.unwrap()).map(|(k, v)| (key_seq(k.value()), v.value().starts_with(&BLOCK_TAG))).collect()
+    }
+
+    #[test]
+    fn blocks_read_back_as_the_events_they_hold() {
+        let path = temp_path("read");
+        let written = {
+            let store = Store::open(&path).unwrap();
+            commit_frames(&store, FRAMES, 0)
+        };
+        // One block per account and frame, keyed by its first event.
+        assert_eq!(entries(&path, A), [(1, true), (4, true), (8, true), (9, true), (10, true)]);
+        assert_eq!(entries(&path, B), [(1, true), (3, true), (6, true)]);
+
+        let store = Store::open(&path).unwrap();
+        for account in [A, B] {
+            let expected: Vec<(u64, usize)> = written[account].iter().enumerate().map(|(i, n)| (i as u64 + 1, *n)).collect();
+            let trail = store.account_trail(account).unwrap();
+            assert_eq!(numbers(&trail.events), expected, "account_trail of {account}");
+            assert!(verify_account(account, &trail, None).intact());
+            let newest_first: Vec<(u64, Vec<u8>)> = trail.events.iter().rev().cloned().collect();
+            assert_eq!(rev(&store, account, None, usize::MAX), newest_first);
+            // Every `before`, inside blocks and at their edges, and every place to stop.
+            let last = expected.len() as u64;
+            for before in 0..=last + 2 {
+                let below: Vec<_> = newest_first.iter().filter(|(s, _)| *s < before).cloned().collect();
+                assert_eq!(rev(&store, account, Some(before), usize::MAX), below, "{account} before {before}");
+                for take in 1..=below.len() {
+                    assert_eq!(rev(&store, account, Some(before), take), below[..take], "{account} before {before}, {take} of them");
+                }
+            }
+        }
+
+        // Events still in the backlog (or just checkpointed) above blocks in redb.
+        let more = commit_frames(&store, &[&[A, B, A]], 100);
+        let events = rev(&store, A, None, usize::MAX);
+        let mut expected: Vec<usize> = written[A].iter().chain(&more[A]).copied().collect();
+        expected.reverse();
+        assert_eq!(numbers(&events).into_iter().map(|(_, n)| n).collect::<Vec<_>>(), expected);
+        assert_eq!(numbers(&rev(&store, A, Some(13), 3)), [(12, 100), (11, written[A][10]), (10, written[A][9])]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn the_head_after_a_restart_is_the_last_event_of_the_last_block() {
+        let path = temp_path("heads");
+        let before = {
+            let store = Store::open(&path).unwrap();
+            commit_frames(&store, FRAMES, 0);
+            store.account_trail(A).unwrap()
+        };
+        assert_eq!(entries(&path, A).last(), Some(&(10, true)), "A's last block holds events 10 and 11");
+        let heads = {
+            let db = Database::open(&path).unwrap();
+            load_heads(&db, &Segments::new(journal::dir_for(&path))).unwrap()
+        };
+        let last: serde_json::Value = serde_json::from_slice(&before.events.last().unwrap().1).unwrap();
+        assert_eq!((heads[A].seq, hex::encode(heads[A].hash)), (11, last["edgewardChain"]["hash"].as_str().unwrap().to_string()));
+        assert_eq!(heads[B].seq, 7);
+
+        // The chain goes on from there.
+        let store = Store::open(&path).unwrap();
+        commit_frames(&store, &[&[A, A]], 100);
+        let trail = store.account_trail(A).unwrap();
+        assert_eq!(trail.events.iter().map(|(s, _)| *s).collect::<Vec<_>>(), (1..=13).collect::<Vec<_>>());
+        let report = verify_account(A, &trail, None);
+        assert!(report.intact(), "{:?}", report.problems);
+        drop(store);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// The writer numbers an account's events in a frame consecutively; a frame that does not
+    /// is still stored faithfully, one block per unbroken run.
+    #[test]
+    fn a_broken_run_starts_a_new_block() {
+        let path = temp_path("broken");
+        let journal_dir = journal::dir_for(&path);
+        let db = Database::create(&path).unwrap();
+        recover(&db, &journal_dir).unwrap();
+        let trail = |account: &str, seq: u64| Entry::Trail { account: account.into(), seq, record: event(account, seq as usize).into() };
+        let frame_entries = vec![trail(A, 5), trail(B, 1), trail(A, 6), Entry::Put { key: "k".into(), value: b"v".to_vec() }, trail(A, 9), trail(A, 10), trail(A, 8)];
+        let mut journal = Journal::start(&journal_dir, 1).unwrap();
+        journal.stage(1, &frame_entries);
+        let (trail_at, next) = journal.append(1).unwrap();
+        let frame = Frame { lsn: 1, entries: frame_entries, trail_at, next };
+        apply_frames(&db, [&frame], 1, next, true).unwrap();
+        drop(db);
+        assert_eq!(entries(&path, A), [(5, true), (8, true), (9, true)]);
+        let snap = Snapshot::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let events = snap.account_trail(A).unwrap().events;
+        let read: Vec<(u64, Vec<u8>)> = [5, 6, 8, 9, 10].into_iter().map(|s| (s, event(A, s as usize))).collect();
+        assert_eq!(events, read);
+        drop(snap);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn tampering_splits_only_the_block_it_edits() {
+        let path = temp_path("tamper");
+        {
+            let store = Store::open(&path).unwrap();
+            commit_frames(&store, FRAMES, 0);
+        }
+        let original = Snapshot::open(&path).unwrap_or_else(|e| panic!("{e}")).account_trail(A).unwrap().events;
+        tamper_trail(&path, A, &[Tamper::Put(5, b"{}".to_vec())]).unwrap();
+        // The block of 4..7 became a pointer per event; the others are untouched.
+        assert_eq!(entries(&path, A), [(1, true), (4, false), (5, false), (6, false), (7, false), (8, true), (9, true), (10, true)]);
+        let mut expected = original.clone();
+        expected[4].1 = b"{}".to_vec();
+        assert_eq!(Snapshot::open(&path).unwrap_or_else(|e| panic!("{e}")).account_trail(A).unwrap().events, expected);
+        // Blocks, pointers and a record side by side read back the same newest first.
+        {
+            let store = Store::open(&path).unwrap();
+            expected.reverse();
+            for before in 0..=13 {
+                let below: Vec<_> = expected.iter().filter(|(s, _)| *s < before).cloned().collect();
+                assert_eq!(rev(&store, A, Some(before), usize::MAX), below, "before {before}");
+            }
+        }
+        tamper_trail(&path, A, &[Tamper::Put(5, original[4].1.clone()), Tamper::Delete(11)]).unwrap();
+        assert_eq!(entries(&path, A), [(1, true), (4, false), (5, false), (6, false), (7, false), (8, true), (9, true), (10, false)]);
+        assert_eq!(Snapshot::open(&path).unwrap_or_else(|e| panic!("{e}")).account_trail(A).unwrap().events, original[..10]);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -371,6 +371,27 @@ mod tests {
         path
     }
 
+    /// A stopped store with `n` events in account A, `per_frame` to a commit with an event of
+    /// account B between each two (so redb holds blocks of A's events), a digest every 4
+    /// events.
+    fn trail_in_blocks(name: &str, n: usize, per_frame: usize) -> std::path::PathBuf {
+        let path = dir(name).join("edgeward.redb");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        {
+            let store = Store::open_with(&path, 4, Duration::from_secs(3600)).unwrap();
+            for first in (0..n).step_by(per_frame) {
+                let mut b = Batch::default();
+                for i in first..(first + per_frame).min(n) {
+                    let event = |account: &str| serde_json::to_vec(&serde_json::json!({"eventName": "CreateUser", "account": account, "i": i})).unwrap();
+                    b.trail.push(TrailAppend { account: A.into(), event: event(A) });
+                    b.trail.push(TrailAppend { account: "222222222222".into(), event: event("222222222222") });
+                }
+                rt.block_on(store.commit(b)).unwrap();
+            }
+        }
+        path
+    }
+
     fn check(path: &std::path::Path) -> AccountReport {
         let snap = Snapshot::open(path).unwrap_or_else(|e| panic!("{e}"));
         let keys = read_public_keys(path.parent().unwrap()).ok();
@@ -486,6 +507,53 @@ mod tests {
         tamper_trail(&path, A, &edits).unwrap();
         let r = check(&path);
         assert!(r.problems.iter().any(|p| p.kind == ProblemKind::Inserted && p.seq == Some(4)), "{:?}", r.problems);
+        assert!(!r.problems.iter().any(|p| p.kind == ProblemKind::Deleted), "{:?}", r.problems);
+    }
+
+    #[test]
+    fn tampering_inside_a_block_is_named() {
+        // A's events in blocks of four: 1..4, 5..8, 9..12.
+        let path = trail_in_blocks("blocks", 12, 4);
+        let r = check(&path);
+        assert!(r.intact(), "{:?}", r.problems);
+        assert_eq!((r.events, r.digests, r.signed_through), (12, 3, 12));
+        let restore = |seqs: &[u64], originals: &[Vec<u8>]| {
+            let edits: Vec<Tamper> = seqs.iter().zip(originals).map(|(s, b)| Tamper::Put(*s, b.clone())).collect();
+            tamper_trail(&path, A, &edits).unwrap();
+            let r = check(&path);
+            assert!(r.intact(), "restored, the trail verifies again: {:?}", r.problems);
+        };
+
+        let original = record(&path, 6);
+        let text = String::from_utf8(original.clone()).unwrap().replace("CreateUser", "DeleteUser");
+        tamper_trail(&path, A, &[Tamper::Put(6, text.into_bytes())]).unwrap();
+        assert_eq!(kinds(&check(&path)), vec![(Some(6), ProblemKind::Edited)]);
+        restore(&[6], &[original]);
+
+        let original = record(&path, 10);
+        tamper_trail(&path, A, &[Tamper::Delete(10)]).unwrap();
+        let r = check(&path);
+        assert_eq!(kinds(&r), vec![(Some(10), ProblemKind::Deleted)], "{:?}", r.problems);
+        assert!(r.problems[0].detail.contains("event 10 was removed"), "{:?}", r.problems);
+        restore(&[10], &[original]);
+
+        let (r2, r3) = (record(&path, 2), record(&path, 3));
+        tamper_trail(&path, A, &[Tamper::Put(2, r3.clone()), Tamper::Put(3, r2.clone())]).unwrap();
+        let r = check(&path);
+        assert!(!r.problems.is_empty() && r.problems.iter().all(|p| p.kind == ProblemKind::Reordered), "{:?}", r.problems);
+        assert_eq!(r.problems[0].seq, Some(2));
+        restore(&[2, 3], &[r2, r3]);
+
+        // Shift events 2..12 up by one and put a forged event at 2.
+        let mut edits: Vec<Tamper> = (2..=12).rev().map(|s| Tamper::Put(s + 1, record(&path, s))).collect();
+        let mut forged: Value = serde_json::from_slice(&record(&path, 2)).unwrap();
+        forged["event"]["eventName"] = "Forged".into();
+        let prev = hash32(&forged["edgewardChain"]["prevHash"]).unwrap();
+        forged["edgewardChain"]["hash"] = hex::encode(chain_hash(&prev, &serde_json::to_vec(&forged["event"]).unwrap())).into();
+        edits.push(Tamper::Put(2, serde_json::to_vec(&forged).unwrap()));
+        tamper_trail(&path, A, &edits).unwrap();
+        let r = check(&path);
+        assert!(r.problems.iter().any(|p| p.kind == ProblemKind::Inserted && p.seq == Some(2)), "{:?}", r.problems);
         assert!(!r.problems.iter().any(|p| p.kind == ProblemKind::Deleted), "{:?}", r.problems);
     }
 
