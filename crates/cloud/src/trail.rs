@@ -123,7 +123,12 @@ fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, share
         },
     };
     // Serializing structs of strings, bools and `Value`s cannot fail.
-    let bytes = |e: &Event<'_>| serde_json::to_vec(e).expect("a trail event serializes");
+    let bytes = |e: &Event<'_>| {
+        // Room for a typical event (about 1.2 KB) from the start.
+        let mut out = Vec::with_capacity(2048);
+        serde_json::to_writer(&mut out, e).expect("a trail event serializes");
+        out
+    };
     let mut out = Vec::with_capacity(2);
     if let Some((owner, _, their_id)) = shared {
         let mine = (event.recipientAccountId, event.eventID);
