@@ -304,11 +304,19 @@ async fn shutdown_signal() -> &'static str {
 }
 
 
+/// A fresh, empty directory under the system's temporary directory, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("edgeward-{name}-{}", ids::uuid()));
+    std::fs::create_dir_all(&dir).expect("a test directory");
+    dir
+}
+
 /// A cloud in a fresh temporary data directory, for unit tests.
 #[cfg(test)]
 pub(crate) fn test_cloud(rt: &tokio::runtime::Runtime, accounts: &[&str], compat_moto: bool) -> Arc<Cloud> {
     let config = Config {
-        data_dir: std::env::temp_dir().join(format!("edgeward-test-{}", ids::uuid())),
+        data_dir: test_dir("cloud"),
         listen: "127.0.0.1:0".parse().expect("a socket address"),
         accounts: accounts.iter().map(|a| a.to_string()).collect(),
         region: "us-east-1".into(),

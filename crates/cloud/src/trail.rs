@@ -349,16 +349,9 @@ mod tests {
 
     #[test]
     fn same_bytes_as_the_value_tree() {
-        let dir = std::env::temp_dir().join(format!("edgeward-trail-bytes-{}", crate::ids::uuid()));
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let config = crate::Config {
-            data_dir: dir.clone(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            accounts: vec!["111111111111".into()],
-            region: "us-east-1".into(),
-            compat_moto: false,
-        };
-        let cloud = rt.block_on(crate::Cloud::open(config)).unwrap();
+        let cloud = crate::test_cloud(&rt, &["111111111111"], false);
+        let dir = cloud.config.data_dir.clone();
         let root = caller(CallerKind::Root, "arn:aws:iam::111111111111:root", None, None);
         let user = caller(
             CallerKind::User { name: "al\"ice".into(), id: "AIDAEXAMPLE".into(), path: "/".into() },

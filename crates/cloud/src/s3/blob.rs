@@ -242,7 +242,7 @@ mod tests {
     use super::*;
 
     fn store() -> (BlobStore, PathBuf) {
-        let dir = std::env::temp_dir().join(format!("edgeward-blob-{}", crate::ids::hex(&crate::ids::random_bytes::<8>())));
+        let dir = crate::test_dir("blob");
         (BlobStore::open(&dir).unwrap(), dir)
     }
 

@@ -236,8 +236,7 @@ mod tests {
 
     #[test]
     fn a_file_left_without_clean_shutdown_reopens_with_every_commit() {
-        let dir = std::env::temp_dir().join(format!("edgeward-store-backend-{}", crate::ids::uuid()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("store-backend");
         let (path, crashed) = (dir.join("a.redb"), dir.join("crashed.redb"));
         let db = open(&path);
         // ~15 MB of values: the file grows several times and crosses chunks.
@@ -268,8 +267,7 @@ mod tests {
 
     #[test]
     fn a_sparse_file_written_by_plain_redb_opens_and_grows() {
-        let dir = std::env::temp_dir().join(format!("edgeward-store-backend-{}", crate::ids::uuid()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("store-backend");
         let path = dir.join("plain.redb");
         let db = Database::builder().set_cache_size(1 << 20).create(&path).unwrap();
         write(&db, 0..3_000);
@@ -290,8 +288,7 @@ mod tests {
 
     #[test]
     fn holes_are_filled_with_zeros_and_data_is_kept() {
-        let dir = std::env::temp_dir().join(format!("edgeward-store-backend-{}", crate::ids::uuid()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("store-backend");
         let path = dir.join("raw");
         let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).unwrap();
         let b = FilledFileBackend::new(file).unwrap();

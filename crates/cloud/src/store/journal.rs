@@ -521,12 +521,6 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("edgeward-journal-{name}-{}", crate::ids::uuid()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     fn sample(i: u64) -> Vec<Entry> {
         vec![
             Entry::Put { key: format!("k/{i}"), value: vec![i as u8; 3] },
@@ -554,7 +548,7 @@ mod tests {
 
     #[test]
     fn recovery_returns_the_frames_after_the_applied_one_and_stops_at_a_torn_frame() {
-        let dir = temp_dir("torn");
+        let dir = crate::test_dir("journal-torn");
         let mut j = Journal::start(&dir, 1).unwrap();
         let mut ends = Vec::new();
         let mut locations = Vec::new();
@@ -586,7 +580,7 @@ mod tests {
         // Small frames share blocks: each direct write rewrites the last partial block.
         let mut files = Vec::new();
         for direct in [true, false] {
-            let dir = temp_dir(if direct { "direct" } else { "buffered" });
+            let dir = crate::test_dir(if direct { "journal-direct" } else { "journal-buffered" });
             let mut j = Journal::start_with(&dir, 1, direct).unwrap();
             let mut locations = Vec::new();
             for lsn in 1..=300 {
@@ -608,7 +602,7 @@ mod tests {
 
     #[test]
     fn frames_continue_across_segments() {
-        let dir = temp_dir("segments");
+        let dir = crate::test_dir("journal-segments");
         let mut j = Journal::start(&dir, 1).unwrap();
         let big = vec![Entry::Put { key: "big".into(), value: vec![7; (SEGMENT_BYTES / 4) as usize] }];
         for lsn in 1..=8 {

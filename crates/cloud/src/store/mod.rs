@@ -1041,8 +1041,7 @@ mod perf_tests {
 
     #[test]
     fn heads_are_each_accounts_last_event() {
-        let dir = std::env::temp_dir().join(format!("edgeward-store-heads-{}", crate::ids::uuid()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("store-heads");
         let path = dir.join("edgeward.redb");
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let store = Store::open(&path).unwrap();
@@ -1074,8 +1073,7 @@ mod perf_tests {
     /// start and a read-only snapshot apply them, and nothing else.
     #[test]
     fn frames_a_crash_left_in_the_journal_are_applied_at_the_next_open() {
-        let dir = std::env::temp_dir().join(format!("edgeward-store-recover-{}", crate::ids::uuid()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("store-recover");
         let path = dir.join("edgeward.redb");
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let event = |i: u64| serde_json::to_vec(&serde_json::json!({"i": i})).unwrap();
@@ -1138,9 +1136,7 @@ mod block_tests {
     const FRAMES: &[&[&str]] = &[&[A, B, A, A, B], &[B, B, A, B, A, A, A], &[A], &[B, A, B], &[A, A]];
 
     fn temp_path(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("edgeward-store-blocks-{name}-{}", crate::ids::uuid()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("edgeward.redb")
+        crate::test_dir(&format!("store-blocks-{name}")).join("edgeward.redb")
     }
 
     fn event(account: &str, n: usize) -> Vec<u8> {

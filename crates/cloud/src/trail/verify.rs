@@ -343,10 +343,7 @@ mod tests {
     const A: &str = "111111111111";
 
     fn dir(name: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("edgeward-verify-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+        crate::test_dir(&format!("verify-{name}"))
     }
 
     /// A stopped store with `n` events in account A, a digest every 4 events.
