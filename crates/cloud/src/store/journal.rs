@@ -406,8 +406,8 @@ impl Journal {
         options.open(path)
     }
 
-    /// Frames the entries as frame `lsn` (into an internal buffer), returning its size.
-    pub fn stage(&mut self, lsn: u64, entries: &[Entry]) -> usize {
+    /// Frames the entries as frame `lsn` (into an internal buffer).
+    pub fn stage(&mut self, lsn: u64, entries: &[Entry]) {
         self.frame.clear();
         self.trail_at.clear();
         self.frame.extend_from_slice(&[0; HEADER]);
@@ -418,7 +418,6 @@ impl Journal {
         self.frame[4..12].copy_from_slice(&lsn.to_le_bytes());
         self.frame[12..16].copy_from_slice(&len.to_le_bytes());
         self.frame[16..20].copy_from_slice(&sum.to_le_bytes());
-        self.frame.len()
     }
 
     /// Whether the active segment holds at least half its share.
@@ -432,6 +431,8 @@ impl Journal {
     pub fn append(&mut self, lsn: u64) -> std::io::Result<(Vec<Location>, Position)> {
         let full = self.pos > 0 && self.pos + self.frame.len() as u64 > SEGMENT_BYTES;
         if full || self.file.is_none() {
+            // Dropped first: if the new segment cannot be made, the next append tries again
+            // rather than write into the old one from its start.
             self.file = None;
             self.segment = lsn;
             self.len = 0;
