@@ -8,7 +8,6 @@ median server CPU per request of each and the median of the per-round ratios (ne
 
 Run `conformance/bench/run.sh` once first: it installs wrk and the venv this uses.
 """
-import json
 import os
 import shutil
 import statistics
@@ -26,18 +25,11 @@ def start(binary):
     port = bench.free_port()
     endpoint = f"http://127.0.0.1:{port}"
     proc = bench.start_edgeward(data_dir, port)
-    creds = os.path.join(data_dir, "root-credentials.json")
-    t0 = time.monotonic()
-    while not os.path.exists(creds):
-        if proc.poll() is not None or time.monotonic() - t0 > 30:
-            raise SystemExit(f"{binary} did not start")
-        time.sleep(0.005)
-    with open(creds) as f:
-        c = json.load(f)[bench.ACCOUNT]
-    gci = bench.signed(endpoint, "sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, c["accessKeyId"], c["secretAccessKey"])
+    key, secret = bench.root_credentials(proc, data_dir)
+    gci = bench.signed(endpoint, "sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, key, secret)
     bench.wait_ready(proc, port, bench.raw_request(*gci))
-    prepared = bench.prepare(endpoint, c["accessKeyId"], c["secretAccessKey"])
-    calls = bench.sign_calls(endpoint, c["accessKeyId"], c["secretAccessKey"], prepared)
+    prepared = bench.prepare(endpoint, key, secret)
+    calls = bench.sign_calls(endpoint, key, secret, prepared)
     scripts = {name: bench.lua_script(*req) for name, req in calls.items()}
     return proc, port, data_dir, scripts
 

@@ -259,6 +259,19 @@ def start_edgeward(data_dir, port):
                             stdout=subprocess.DEVNULL, stderr=log, env=env)
 
 
+def root_credentials(proc, data_dir):
+    """Waits for a first start to write root-credentials.json; the root key of ACCOUNT."""
+    path = os.path.join(data_dir, "root-credentials.json")
+    t0 = time.monotonic()
+    while not os.path.exists(path):
+        if proc.poll() is not None or time.monotonic() - t0 > 30:
+            raise SystemExit("edgeward did not start")
+        time.sleep(0.005)
+    with open(path) as f:
+        c = json.load(f)[ACCOUNT]
+    return c["accessKeyId"], c["secretAccessKey"]
+
+
 def bench_edgeward():
     print(f"edgeward ({EDGEWARD_BIN}; SigV4 + IAM authz + durable hash-chained trail, fsync per group)", flush=True)
     data_dir = tempfile.mkdtemp(prefix="edgeward-bench-", dir=os.path.join(ROOT, "target"))
@@ -268,14 +281,7 @@ def bench_edgeward():
     try:
         # First start creates the store and the accounts' root keys (cold).
         proc = start_edgeward(data_dir, port)
-        t0 = time.monotonic()
-        while not os.path.exists(os.path.join(data_dir, "root-credentials.json")):
-            if proc.poll() is not None or time.monotonic() - t0 > 30:
-                raise SystemExit("edgeward did not start")
-            time.sleep(0.005)
-        with open(os.path.join(data_dir, "root-credentials.json")) as f:
-            c = json.load(f)[ACCOUNT]
-        key, secret = c["accessKeyId"], c["secretAccessKey"]
+        key, secret = root_credentials(proc, data_dir)
         gci = signed(endpoint, "sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, key, secret)
         wait_ready(proc, port, raw_request(*gci))
         prepared = prepare(endpoint, key, secret)
