@@ -76,11 +76,16 @@ pub struct Denied {
 /// Decides whether `caller` may make `access`.
 pub fn authorize(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access) -> Result<(), Box<Denied>> {
     let policies = gather(state, caller);
-    // Most policies have no condition and no variable: then the decision cannot depend on
-    // the context, and gathering its two dozen keys would be most of the work.
-    let reads_context = access.resource_policy.as_deref().is_some_and(Policy::reads_context)
-        || [&policies.identity, &policies.boundary, &policies.session].into_iter().flatten().any(|(p, _)| p.reads_context());
-    let request = build_request(state, caller, facts, access, reads_context);
+    // Build only the context keys the policies read: most read none, and gathering all two
+    // dozen would be most of the work.
+    let read: Vec<&str> = access
+        .resource_policy
+        .as_deref()
+        .into_iter()
+        .chain([&policies.identity, &policies.boundary, &policies.session].into_iter().flatten().map(|(p, _)| p.as_ref()))
+        .flat_map(Policy::context_keys)
+        .collect();
+    let request = build_request(state, caller, facts, access, &Keys::Read(read));
     fn set<'a>(access: &'a Access, identity: Vec<&'a Policy>, boundary: Vec<&'a Policy>, session: Vec<&'a Policy>) -> PolicySet<'a> {
         PolicySet {
             identity,
@@ -101,7 +106,7 @@ pub fn authorize(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
     }
     // Denials are rare: only their explanation pays for labelling policies by name, and
     // for the whole context it shows.
-    let request = if reads_context { request } else { build_request(state, caller, facts, access, true) };
+    let request = build_request(state, caller, facts, access, &Keys::All);
     let label = |list: &[(Arc<Policy>, &str)]| list.iter().map(|(p, name)| (**p).clone().with_name(*name)).collect::<Vec<_>>();
     let (identity, boundary, session) = (label(&policies.identity), label(&policies.boundary), label(&policies.session));
     let named = set(access, identity.iter().collect(), boundary.iter().collect(), session.iter().collect());
@@ -170,52 +175,90 @@ fn deny_nothing_allowed() -> Policy {
     Policy { name: Some("empty-session-policy".into()), version: None, id: None, statements: Vec::new() }
 }
 
-/// The request with the global condition keys filled from the real call (none without
-/// `context`).
-fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access, context: bool) -> Request {
+/// Which context keys a request needs.
+enum Keys<'a> {
+    /// Those the policies read (lowercased; see `Policy::context_keys`).
+    Read(Vec<&'a str>),
+    /// All of them, for an explanation.
+    All,
+}
+
+impl Keys<'_> {
+    fn has(&self, key: &str) -> bool {
+        match self {
+            Keys::Read(keys) => keys.iter().any(|k| k.eq_ignore_ascii_case(key)),
+            Keys::All => true,
+        }
+    }
+
+    /// Whether some key under `prefix` (e.g. `aws:principaltag/`, lowercase) is needed.
+    fn has_prefix(&self, prefix: &str) -> bool {
+        match self {
+            Keys::Read(keys) => keys.iter().any(|k| k.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))),
+            Keys::All => true,
+        }
+    }
+}
+
+/// The request with the context keys it needs filled from the real call.
+fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access, keys: &Keys<'_>) -> Request {
     let mut principal = Principal::parse(&caller.arn);
     if let CallerKind::AssumedRole { role_arn, .. } = &caller.kind {
         principal = principal.with_role_arn(role_arn.clone());
     }
     let mut b = RequestBuilder::new(principal, &access.action, &access.resource).resource_account(&access.resource_account);
-    if !context {
+    if matches!(keys, Keys::Read(read) if read.is_empty()) {
         return b.build();
     }
     // The global keys' names are fixed: `insert_static` stores them without allocating.
-    let single = |b: &mut RequestBuilder, k: &'static str, v: String| b.insert_static(k, ContextValue::Single(v));
+    let single = |b: &mut RequestBuilder, k: &'static str, v: &dyn Fn() -> String| {
+        if keys.has(k) {
+            b.insert_static(k, ContextValue::Single(v()));
+        }
+    };
     // An anonymous request has no principal keys.
     if caller.kind != CallerKind::Anonymous {
-        single(&mut b, "aws:PrincipalArn", caller.principal_arn().to_string());
-        single(&mut b, "aws:PrincipalAccount", caller.account.clone());
-        single(&mut b, "aws:PrincipalType", caller.principal_type().to_string());
-        single(&mut b, "aws:userid", caller.user_id());
+        single(&mut b, "aws:PrincipalArn", &|| caller.principal_arn().to_string());
+        single(&mut b, "aws:PrincipalAccount", &|| caller.account.clone());
+        single(&mut b, "aws:PrincipalType", &|| caller.principal_type().to_string());
+        single(&mut b, "aws:userid", &|| caller.user_id());
     }
     if let CallerKind::User { name, .. } = &caller.kind {
-        single(&mut b, "aws:username", name.clone());
+        single(&mut b, "aws:username", &|| name.clone());
     }
-    for tag in principal_tags(state, caller) {
-        b.insert(&format!("aws:PrincipalTag/{}", tag.key), ContextValue::Single(tag.value));
+    if keys.has_prefix("aws:principaltag/") {
+        for tag in principal_tags(state, caller) {
+            let key = format!("aws:PrincipalTag/{}", tag.key);
+            if keys.has(&key) {
+                b.insert(&key, ContextValue::Single(tag.value));
+            }
+        }
     }
-    single(&mut b, "aws:SourceIp", facts.source_ip.to_string());
-    single(&mut b, "aws:UserAgent", facts.user_agent.to_string());
-    single(&mut b, "aws:SecureTransport", facts.secure_transport.to_string());
-    single(&mut b, "aws:CurrentTime", crate::time::iso8601(facts.now_secs));
-    single(&mut b, "aws:EpochTime", facts.now_secs.to_string());
-    single(&mut b, "aws:RequestedRegion", facts.region.to_string());
-    single(&mut b, "aws:ResourceAccount", access.resource_account.clone());
-    single(&mut b, "aws:ViaAWSService", "false".into());
-    single(&mut b, "aws:PrincipalIsAWSService", "false".into());
+    single(&mut b, "aws:SourceIp", &|| facts.source_ip.to_string());
+    single(&mut b, "aws:UserAgent", &|| facts.user_agent.to_string());
+    single(&mut b, "aws:SecureTransport", &|| facts.secure_transport.to_string());
+    single(&mut b, "aws:CurrentTime", &|| crate::time::iso8601(facts.now_secs));
+    single(&mut b, "aws:EpochTime", &|| facts.now_secs.to_string());
+    single(&mut b, "aws:RequestedRegion", &|| facts.region.to_string());
+    single(&mut b, "aws:ResourceAccount", &|| access.resource_account.clone());
+    single(&mut b, "aws:ViaAWSService", &|| "false".into());
+    single(&mut b, "aws:PrincipalIsAWSService", &|| "false".into());
     if let Some(issued) = caller.session_token_issued {
-        single(&mut b, "aws:TokenIssueTime", crate::time::iso8601(issued));
-        single(&mut b, "aws:MultiFactorAuthPresent", "false".into());
+        single(&mut b, "aws:TokenIssueTime", &|| crate::time::iso8601(issued));
+        single(&mut b, "aws:MultiFactorAuthPresent", &|| "false".into());
     }
     if let Some(si) = &caller.source_identity {
-        single(&mut b, "aws:SourceIdentity", si.clone());
+        single(&mut b, "aws:SourceIdentity", &|| si.clone());
     }
-    for tag in &access.resource_tags {
-        b.insert(&format!("aws:ResourceTag/{}", tag.key), ContextValue::Single(tag.value.clone()));
+    if keys.has_prefix("aws:resourcetag/") {
+        for tag in &access.resource_tags {
+            let key = format!("aws:ResourceTag/{}", tag.key);
+            if keys.has(&key) {
+                b.insert(&key, ContextValue::Single(tag.value.clone()));
+            }
+        }
     }
-    for (k, v) in &access.context {
+    for (k, v) in access.context.iter().filter(|(k, _)| keys.has(k)) {
         b.insert(k, v.clone());
     }
     b.build()

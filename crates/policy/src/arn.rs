@@ -40,8 +40,8 @@ impl<'a> Arn<'a> {
 pub(crate) struct ArnPattern(Pattern);
 
 impl ArnPattern {
-    pub(crate) fn has_variables(&self) -> bool {
-        self.0.has_variables()
+    pub(crate) fn variable_keys(&self) -> impl Iterator<Item = &str> {
+        self.0.variable_keys()
     }
 
     pub(crate) fn from_pattern(whole: Pattern) -> ArnPattern {

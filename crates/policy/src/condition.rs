@@ -133,6 +133,17 @@ pub(crate) struct BadValue {
 }
 
 impl Compiled {
+    /// The (lowercased) context keys of the policy variables in the values: only string
+    /// and ARN operators read variables.
+    pub(crate) fn variable_keys(&self) -> impl Iterator<Item = &str> {
+        let (strings, arns): (&[Pattern], &[ArnPattern]) = match self {
+            Compiled::Strings(p) => (p, &[]),
+            Compiled::Arns(a) => (&[], a),
+            _ => (&[], &[]),
+        };
+        strings.iter().flat_map(Pattern::variable_keys).chain(arns.iter().flat_map(ArnPattern::variable_keys))
+    }
+
     pub(crate) fn compile(op: &Operator, values: &[String], variables: bool) -> Result<Compiled, BadValue> {
         let bad = |v: &String, expected| BadValue { value: v.clone(), expected };
         let each = |f: &dyn Fn(&String) -> Option<()>, expected| -> Result<(), BadValue> {

@@ -99,6 +99,14 @@ impl Pattern {
         self.has_vars
     }
 
+    /// The (lowercased) context keys of the pattern's variables.
+    pub(crate) fn variable_keys(&self) -> impl Iterator<Item = &str> {
+        self.tokens.iter().filter_map(|t| match t {
+            Token::Var { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+    }
+
     /// True when the pattern is exactly `*`.
     pub fn is_match_all(&self) -> bool {
         self.tokens == [Token::Star]

@@ -223,15 +223,17 @@ impl Policy {
         Policy::parse(&value.to_string(), opts)
     }
 
-    /// Whether deciding a request against this policy reads the request's context: it has
-    /// a condition, or a policy variable in an action or resource. A policy that does not
-    /// decides every request exactly as it would with an empty context, so a caller may
-    /// skip gathering the context's keys (most policies have no conditions).
-    pub fn reads_context(&self) -> bool {
-        self.statements.iter().any(|s| {
-            !s.conditions.is_empty()
-                || s.action.patterns.iter().any(Pattern::has_variables)
-                || s.resource.as_ref().is_some_and(|r| r.patterns.iter().any(ArnPattern::has_variables))
+    /// The context keys (lowercased, possibly repeated) that deciding a request against
+    /// this policy can read: its condition keys, and the policy variables in its actions,
+    /// resources and condition values. A request decides the same against this policy
+    /// whether its context holds every key or only these, so a caller may gather just
+    /// these (most policies read none).
+    pub fn context_keys(&self) -> impl Iterator<Item = &str> {
+        self.statements.iter().flat_map(|s| {
+            let actions = s.action.patterns.iter().flat_map(Pattern::variable_keys);
+            let resources = s.resource.iter().flat_map(|r| r.patterns.iter().flat_map(ArnPattern::variable_keys));
+            let conditions = s.conditions.iter().flat_map(|c| std::iter::once(c.key_lower.as_str()).chain(c.compiled.variable_keys()));
+            actions.chain(resources).chain(conditions)
         })
     }
 

@@ -14,7 +14,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use edgeward_policy::{
-    analyze, evaluate, explain, ParseOptions, Policy, PolicyKind, PolicySet, Request, ResourcePolicyMode,
+    analyze, evaluate, explain, Decision, ParseOptions, Policy, PolicyKind, PolicySet, Request, RequestBuilder, ResourcePolicyMode,
 };
 use serde_json::{json, Map, Value};
 
@@ -671,8 +671,8 @@ fn hostile_inputs_never_panic() {
 // ---------------------------------------------------------------------------------------
 // evaluate and explain agree.
 
-/// A random request, and the same request with no context keys.
-fn random_request_and_bare(rng: &mut Rng) -> (Request, Request) {
+/// A random request, and a builder of the same request with no context keys.
+fn random_request_and_bare(rng: &mut Rng) -> (Request, RequestBuilder) {
     let principal = *rng.pick(&PRINCIPALS);
     let action = if rng.chance(90) { rng.pick(&ACTIONS).to_string() } else { action(rng, false).replace(['*', '?'], "x") };
     let resource = *rng.pick(&RESOURCES);
@@ -681,7 +681,7 @@ fn random_request_and_bare(rng: &mut Rng) -> (Request, Request) {
         let account = rng.word(&["111111111111", "222222222222", ""]);
         b = b.resource_account(account);
     }
-    let bare = b.clone().build();
+    let bare = b.clone();
     for _ in 0..rng.range(0, 8) {
         let k = *rng.pick(&KEYS);
         let key = spelling(rng, k);
@@ -728,7 +728,8 @@ fn evaluate_and_explain_agree() {
             scps: scp_levels.iter().map(|l| l.iter().map(|&i| &scp[i]).collect()).collect(),
             rcps: rcp_levels.iter().map(|l| l.iter().map(|&i| &rcp[i]).collect()).collect(),
         };
-        let reads_context = set.identity.iter().copied().chain(set.resource).chain(set.permission_boundaries.iter().copied()).chain(set.session.iter().copied()).chain(set.scps.iter().flatten().copied()).chain(set.rcps.iter().flatten().copied()).any(Policy::reads_context);
+        let policies = set.identity.iter().copied().chain(set.resource).chain(set.permission_boundaries.iter().copied()).chain(set.session.iter().copied()).chain(set.scps.iter().flatten().copied()).chain(set.rcps.iter().flatten().copied());
+        let read: Vec<&str> = policies.flat_map(Policy::context_keys).collect();
         for _ in 0..3 {
             let (req, bare) = random_request_and_bare(&mut rng);
             let ctx = || format!("seed {seed}, case {case}\nrequest: {req:?}\nset: {set:#?}");
@@ -737,10 +738,17 @@ fn evaluate_and_explain_agree() {
             let slow = catch_unwind(AssertUnwindSafe(|| explain(&req, &set)))
                 .unwrap_or_else(|_| panic!("explain panicked\n{}", ctx()));
             assert_eq!(fast, slow.decision, "evaluate and explain disagree\n{}", ctx());
-            if !reads_context {
-                // What lets authz skip gathering the context for such a set.
-                assert_eq!(evaluate(&bare, &set), fast, "a set that reads no context decided differently without it\n{}", ctx());
+            // What lets authz gather only the keys the set reads (none for most sets).
+            let mut only = bare;
+            for (k, v) in req.context().filter(|(k, _)| read.iter().any(|r| r.eq_ignore_ascii_case(k))) {
+                only.insert(k, v.clone());
+            }
+            let only = only.build();
+            assert_eq!(evaluate(&only, &set), fast, "the request with only the keys the set reads ({read:?}) decided differently\n{}", ctx());
+            if read.is_empty() {
                 *decisions.entry("without context").or_insert(0usize) += 1;
+            } else if only.context().count() < req.context().count() {
+                *decisions.entry("with some keys left out").or_insert(0usize) += 1;
             }
             // The trace is self-consistent: a policy allows (denies) exactly when one of its
             // Allow (Deny) statements applies.
@@ -754,7 +762,60 @@ fn evaluate_and_explain_agree() {
         }
     }
     // The generator reaches every decision.
-    assert_eq!(decisions.len(), 4, "decisions reached (and sets that read no context): {decisions:?}");
+    assert_eq!(decisions.len(), 5, "decisions reached (and sets whose keys were filtered): {decisions:?}");
+}
+
+/// Every place a policy reads the context is in `context_keys`: a request carrying only
+/// those keys decides as the full one, and each policy below needs its key to allow.
+#[test]
+fn a_request_with_only_the_keys_a_policy_reads_decides_the_same() {
+    // (Actions cannot hold a variable: every variable's key has a colon.)
+    let cases: [(&str, &[&str]); 4] = [
+        (r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/home/${aws:username}/*"}"#, &["aws:username"]),
+        (r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringLike":{"s3:prefix":"home/${aws:username}/*"}}}"#, &["s3:prefix", "aws:username"]),
+        (
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:sqs:*:${aws:PrincipalAccount}:*"},"Null":{"aws:TokenIssueTime":"true"}}}"#,
+            &["aws:sourcearn", "aws:principalaccount", "aws:tokenissuetime"],
+        ),
+        (r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEqualsIgnoreCase":{"aws:PrincipalTag/Team":"${aws:PrincipalTag/Lead}"}}}"#, &["aws:principaltag/team", "aws:principaltag/lead"]),
+    ];
+    let full = || {
+        Request::builder("arn:aws:iam::111111111111:user/alice", "s3:GetObject", "arn:aws:s3:::b/home/alice/notes")
+            .context("aws:username", "alice")
+            .context("s3:prefix", "home/alice/docs")
+            .context("aws:SourceArn", "arn:aws:sqs:us-east-1:111111111111:q")
+            .context("aws:PrincipalAccount", "111111111111")
+            .context("aws:PrincipalTag/Team", "Blue")
+            .context("aws:PrincipalTag/Lead", "blue")
+            .context("aws:SourceIp", "10.0.0.1")
+            .context("aws:CurrentTime", "2026-01-01T00:00:00Z")
+    };
+    for (statement, expected) in cases {
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":{statement}}}"#);
+        let policy = Policy::parse(&text, ParseOptions::new(PolicyKind::Identity)).unwrap();
+        let mut keys: Vec<&str> = policy.context_keys().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut want = expected.to_vec();
+        want.sort_unstable();
+        assert_eq!(keys, want, "{statement}");
+        let set = PolicySet { identity: vec![&policy], ..Default::default() };
+        let request = full().build();
+        let mut only = Request::builder("arn:aws:iam::111111111111:user/alice", "s3:GetObject", "arn:aws:s3:::b/home/alice/notes");
+        for (k, v) in request.context().filter(|(k, _)| keys.iter().any(|r| r.eq_ignore_ascii_case(k))) {
+            only.insert(k, v.clone());
+        }
+        assert_eq!(evaluate(&request, &set), Decision::Allowed, "{statement}");
+        assert_eq!(evaluate(&only.build(), &set), Decision::Allowed, "{statement}");
+        // Each key read matters: without it the policy no longer allows.
+        for key in expected.iter().filter(|k| **k != "aws:tokenissuetime") {
+            let mut without = Request::builder("arn:aws:iam::111111111111:user/alice", "s3:GetObject", "arn:aws:s3:::b/home/alice/notes");
+            for (k, v) in request.context().filter(|(k, _)| !k.eq_ignore_ascii_case(key)) {
+                without.insert(k, v.clone());
+            }
+            assert_ne!(evaluate(&without.build(), &set), Decision::Allowed, "{statement} without {key}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
