@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
@@ -148,13 +148,16 @@ async fn handle(cloud: &Cloud, req: Request<Incoming>, remote: SocketAddr) -> Re
 }
 
 fn finish(reply: Reply, request_id: &str) -> Response<Body> {
+    // Named once: a header name given as text is parsed again on every insert.
+    const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+    const X_AMZ_REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-request-id");
     let mut resp = Response::new(Body::Full(Some(Bytes::from(reply.body))));
     *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static(reply.content_type));
+    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
     if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-requestid", v.clone());
-        h.insert("x-amz-request-id", v);
+        h.insert(X_AMZN_REQUESTID, v.clone());
+        h.insert(X_AMZ_REQUEST_ID, v);
     }
     for (k, v) in reply.headers {
         if let Ok(v) = HeaderValue::from_str(&v) {
@@ -369,7 +372,9 @@ fn render(out: Output, route: &Route, request_id: &str) -> Reply {
         },
         Output::Json(value) => {
             let content_type = if route.protocol == Protocol::Json10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
-            Reply { status: 200, content_type, headers: Vec::new(), body: serde_json::to_vec(&value).unwrap_or_default() }
+            let mut body = Vec::with_capacity(512);
+            crate::protocol::json::write_value(&mut body, &value);
+            Reply { status: 200, content_type, headers: Vec::new(), body }
         }
     }
 }

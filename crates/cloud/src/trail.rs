@@ -7,12 +7,12 @@ pub mod admin;
 pub mod digest;
 pub mod verify;
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::identity::CallerKind;
+use crate::protocol::json;
 use crate::store::TrailAppend;
 
 /// Keys whose values never enter the trail.
@@ -58,21 +58,22 @@ pub fn record(call: &mut Call<'_>, outcome: &Result<(), AwsError>) {
 /// The serialized events of a call, given its ids: the owner's copy first (when the
 /// resource is in another account), then the caller's.
 ///
-/// Written straight to JSON bytes through `Serialize` structs rather than built as a
-/// `serde_json::Value` tree: the bytes are exactly what `serde_json::to_vec` gives for the
-/// tree (its maps sort their keys, so each struct declares its fields in sorted order; the
-/// `same_bytes_as_the_value_tree` test holds the two together). The chain hash covers them.
+/// Written straight to JSON bytes rather than built as a `serde_json::Value` tree: the
+/// bytes are exactly what `serde_json::to_vec` gives for the tree (its maps sort their
+/// keys, so each shape writes its keys in sorted order; the `same_bytes_as_the_value_tree`
+/// test holds the two together). The chain hash covers them.
 fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, shared: Option<(&str, &str, &str)>) -> Vec<TrailAppend> {
     let c = &call.caller;
     let session_context = c.session_token_issued.map(|issued| SessionContext {
-        attributes: Attributes { creationDate: crate::time::iso8601(issued), mfaAuthenticated: "false" },
-        sessionIssuer: match &c.kind {
+        creation_date: crate::time::iso8601(issued),
+        mfa_authenticated: "false",
+        session_issuer: match &c.kind {
             CallerKind::AssumedRole { role_name, role_arn, role_id, .. } => {
-                Some(SessionIssuer { accountId: &c.account, arn: role_arn, principalId: role_id, r#type: "Role", userName: role_name })
+                Some(SessionIssuer { account_id: &c.account, arn: role_arn, principal_id: role_id, kind: "Role", user_name: role_name })
             }
             _ => None,
         },
-        sourceIdentity: c.source_identity.as_deref(),
+        source_identity: c.source_identity.as_deref(),
     });
     let user_name = match &c.kind {
         CallerKind::User { name, .. } => Some(name.as_str()),
@@ -81,60 +82,59 @@ fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, share
     let request_parameters = redacted(call.trail.request_parameters.as_ref());
     let response_elements = redacted(if outcome.is_ok() { call.trail.response_elements.as_ref() } else { None });
     let mut event = Event {
-        awsRegion: &call.region,
-        errorCode: outcome.as_ref().err().map(|e| e.code.as_ref()),
-        errorMessage: outcome.as_ref().err().map(|e| e.message.as_str()),
-        eventCategory: if call.trail.data_event { "Data" } else { "Management" },
-        eventID: event_id,
-        eventName: &call.operation,
-        eventSource: format!("{}.amazonaws.com", call.service),
-        eventTime: crate::time::iso8601(call.now),
-        eventType: "AwsApiCall",
-        eventVersion: "1.09",
-        managementEvent: !call.trail.data_event,
-        readOnly: call.trail.read_only,
-        recipientAccountId: &c.account,
-        requestID: &call.request_id,
-        requestParameters: &request_parameters,
+        aws_region: &call.region,
+        error_code: outcome.as_ref().err().map(|e| e.code.as_ref()),
+        error_message: outcome.as_ref().err().map(|e| e.message.as_str()),
+        event_category: if call.trail.data_event { "Data" } else { "Management" },
+        event_id,
+        event_name: &call.operation,
+        event_source: format!("{}.amazonaws.com", call.service),
+        event_time: crate::time::iso8601(call.now),
+        event_type: "AwsApiCall",
+        event_version: "1.09",
+        management_event: !call.trail.data_event,
+        read_only: call.trail.read_only,
+        recipient_account_id: &c.account,
+        request_id: &call.request_id,
+        request_parameters: &request_parameters,
         resources: call
             .trail
             .resources
             .iter()
             .map(|(arn, ty)| Resource {
-                ARN: arn,
+                arn,
                 // S3 ARNs name no account: the resource owner's.
-                accountId: arn_account(arn).filter(|a| !a.is_empty()).or(call.trail.resource_account.as_deref()).unwrap_or(&c.account),
-                r#type: ty,
+                account_id: arn_account(arn).filter(|a| !a.is_empty()).or(call.trail.resource_account.as_deref()).unwrap_or(&c.account),
+                kind: ty,
             })
             .collect(),
-        responseElements: &response_elements,
-        sharedEventID: shared.map(|(_, id, _)| id),
-        sourceIPAddress: &call.source_ip,
-        userAgent: &call.user_agent,
-        userIdentity: UserIdentity {
-            accessKeyId: &c.access_key_id,
-            accountId: &c.account,
+        response_elements: &response_elements,
+        shared_event_id: shared.map(|(_, id, _)| id),
+        source_ip_address: &call.source_ip,
+        user_agent: &call.user_agent,
+        user_identity: UserIdentity {
+            access_key_id: &c.access_key_id,
+            account_id: &c.account,
             arn: &c.arn,
-            invokedBy: call.trail.invoked_by.as_deref(),
-            principalId: c.user_id(),
-            sessionContext: session_context,
-            r#type: c.trail_type(),
-            userName: user_name,
+            invoked_by: call.trail.invoked_by.as_deref(),
+            principal_id: c.user_id(),
+            session_context,
+            kind: c.trail_type(),
+            user_name,
         },
     };
-    // Serializing structs of strings, bools and `Value`s cannot fail.
     let bytes = |e: &Event<'_>| {
         // Room for a typical event (about 1.2 KB) from the start.
         let mut out = Vec::with_capacity(2048);
-        serde_json::to_writer(&mut out, e).expect("a trail event serializes");
+        e.write(&mut out);
         out
     };
     let mut out = Vec::with_capacity(2);
     if let Some((owner, _, their_id)) = shared {
-        let mine = (event.recipientAccountId, event.eventID);
-        (event.recipientAccountId, event.eventID) = (owner, their_id);
+        let mine = (event.recipient_account_id, event.event_id);
+        (event.recipient_account_id, event.event_id) = (owner, their_id);
         out.push(TrailAppend { account: owner.to_string(), event: bytes(&event) });
-        (event.recipientAccountId, event.eventID) = mine;
+        (event.recipient_account_id, event.event_id) = mine;
     }
     out.push(TrailAppend { account: c.account.clone(), event: bytes(&event) });
     out
@@ -164,89 +164,180 @@ fn has_secret(v: &Value) -> bool {
     }
 }
 
-// The event's shape. Field names are the JSON keys, declared in sorted (byte) order: the
-// order serde_json's `Value` maps write them in, which earlier events were hashed with.
+// The event's shape. Each writes its JSON keys in sorted (byte) order: the order
+// serde_json's `Value` maps write them in, which earlier events were hashed with.
 
-#[allow(non_snake_case)]
-#[derive(Serialize)]
-struct Event<'a> {
-    awsRegion: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errorCode: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errorMessage: Option<&'a str>,
-    eventCategory: &'static str,
-    eventID: &'a str,
-    eventName: &'a str,
-    eventSource: String,
-    eventTime: String,
-    eventType: &'static str,
-    eventVersion: &'static str,
-    managementEvent: bool,
-    readOnly: bool,
-    recipientAccountId: &'a str,
-    requestID: &'a str,
-    requestParameters: &'a Value,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    resources: Vec<Resource<'a>>,
-    responseElements: &'a Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sharedEventID: Option<&'a str>,
-    sourceIPAddress: &'a str,
-    userAgent: &'a str,
-    userIdentity: UserIdentity<'a>,
+/// A JSON object being written, its fields in the order they are added.
+struct Object<'o> {
+    out: &'o mut Vec<u8>,
+    empty: bool,
 }
 
-#[allow(non_snake_case)]
-#[derive(Serialize)]
+impl<'o> Object<'o> {
+    fn start(out: &'o mut Vec<u8>) -> Object<'o> {
+        out.push(b'{');
+        Object { out, empty: true }
+    }
+
+    /// Writes the key; the caller writes its value into the returned buffer.
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        json::write_str(self.out, key);
+        self.out.push(b':');
+        self.out
+    }
+
+    fn str(&mut self, key: &str, value: &str) {
+        json::write_str(self.key(key), value);
+    }
+
+    fn some_str(&mut self, key: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.str(key, v);
+        }
+    }
+
+    fn bool(&mut self, key: &str, value: bool) {
+        self.key(key).extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    fn end(self) {
+        self.out.push(b'}');
+    }
+}
+
+struct Event<'a> {
+    aws_region: &'a str,
+    error_code: Option<&'a str>,
+    error_message: Option<&'a str>,
+    event_category: &'static str,
+    event_id: &'a str,
+    event_name: &'a str,
+    event_source: String,
+    event_time: String,
+    event_type: &'static str,
+    event_version: &'static str,
+    management_event: bool,
+    read_only: bool,
+    recipient_account_id: &'a str,
+    request_id: &'a str,
+    request_parameters: &'a Value,
+    resources: Vec<Resource<'a>>,
+    response_elements: &'a Value,
+    shared_event_id: Option<&'a str>,
+    source_ip_address: &'a str,
+    user_agent: &'a str,
+    user_identity: UserIdentity<'a>,
+}
+
+impl Event<'_> {
+    fn write(&self, out: &mut Vec<u8>) {
+        let mut o = Object::start(out);
+        o.str("awsRegion", self.aws_region);
+        o.some_str("errorCode", self.error_code);
+        o.some_str("errorMessage", self.error_message);
+        o.str("eventCategory", self.event_category);
+        o.str("eventID", self.event_id);
+        o.str("eventName", self.event_name);
+        o.str("eventSource", &self.event_source);
+        o.str("eventTime", &self.event_time);
+        o.str("eventType", self.event_type);
+        o.str("eventVersion", self.event_version);
+        o.bool("managementEvent", self.management_event);
+        o.bool("readOnly", self.read_only);
+        o.str("recipientAccountId", self.recipient_account_id);
+        o.str("requestID", self.request_id);
+        json::write_value(o.key("requestParameters"), self.request_parameters);
+        if !self.resources.is_empty() {
+            let out = o.key("resources");
+            out.push(b'[');
+            for (i, r) in self.resources.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let mut ro = Object::start(out);
+                ro.str("ARN", r.arn);
+                ro.str("accountId", r.account_id);
+                ro.str("type", r.kind);
+                ro.end();
+            }
+            out.push(b']');
+        }
+        json::write_value(o.key("responseElements"), self.response_elements);
+        o.some_str("sharedEventID", self.shared_event_id);
+        o.str("sourceIPAddress", self.source_ip_address);
+        o.str("userAgent", self.user_agent);
+        self.user_identity.write(o.key("userIdentity"));
+        o.end();
+    }
+}
+
 struct UserIdentity<'a> {
-    accessKeyId: &'a str,
-    accountId: &'a str,
+    access_key_id: &'a str,
+    account_id: &'a str,
     arn: &'a str,
     /// The service that made the call on the caller's behalf (forward access).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    invokedBy: Option<&'a str>,
-    principalId: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sessionContext: Option<SessionContext<'a>>,
-    r#type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    userName: Option<&'a str>,
+    invoked_by: Option<&'a str>,
+    principal_id: String,
+    session_context: Option<SessionContext<'a>>,
+    kind: &'static str,
+    user_name: Option<&'a str>,
 }
 
-#[allow(non_snake_case)]
-#[derive(Serialize)]
+impl UserIdentity<'_> {
+    fn write(&self, out: &mut Vec<u8>) {
+        let mut o = Object::start(out);
+        o.str("accessKeyId", self.access_key_id);
+        o.str("accountId", self.account_id);
+        o.str("arn", self.arn);
+        o.some_str("invokedBy", self.invoked_by);
+        o.str("principalId", &self.principal_id);
+        if let Some(session) = &self.session_context {
+            let mut so = Object::start(o.key("sessionContext"));
+            let mut ao = Object::start(so.key("attributes"));
+            ao.str("creationDate", &session.creation_date);
+            ao.str("mfaAuthenticated", session.mfa_authenticated);
+            ao.end();
+            if let Some(issuer) = &session.session_issuer {
+                let mut io = Object::start(so.key("sessionIssuer"));
+                io.str("accountId", issuer.account_id);
+                io.str("arn", issuer.arn);
+                io.str("principalId", issuer.principal_id);
+                io.str("type", issuer.kind);
+                io.str("userName", issuer.user_name);
+                io.end();
+            }
+            so.some_str("sourceIdentity", session.source_identity);
+            so.end();
+        }
+        o.str("type", self.kind);
+        o.some_str("userName", self.user_name);
+        o.end();
+    }
+}
+
 struct SessionContext<'a> {
-    attributes: Attributes,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sessionIssuer: Option<SessionIssuer<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sourceIdentity: Option<&'a str>,
+    creation_date: String,
+    mfa_authenticated: &'static str,
+    session_issuer: Option<SessionIssuer<'a>>,
+    source_identity: Option<&'a str>,
 }
 
-#[allow(non_snake_case)]
-#[derive(Serialize)]
-struct Attributes {
-    creationDate: String,
-    mfaAuthenticated: &'static str,
-}
-
-#[allow(non_snake_case)]
-#[derive(Serialize)]
 struct SessionIssuer<'a> {
-    accountId: &'a str,
+    account_id: &'a str,
     arn: &'a str,
-    principalId: &'a str,
-    r#type: &'static str,
-    userName: &'a str,
+    principal_id: &'a str,
+    kind: &'static str,
+    user_name: &'a str,
 }
 
-#[allow(non_snake_case)]
-#[derive(Serialize)]
 struct Resource<'a> {
-    ARN: &'a str,
-    accountId: &'a str,
-    r#type: &'a str,
+    arn: &'a str,
+    account_id: &'a str,
+    kind: &'a str,
 }
 
 fn arn_account(arn: &str) -> Option<&str> {
@@ -270,6 +361,9 @@ mod tests {
         identity.insert("arn".into(), c.arn.clone().into());
         identity.insert("accountId".into(), c.account.clone().into());
         identity.insert("accessKeyId".into(), c.access_key_id.clone().into());
+        if let Some(by) = &call.trail.invoked_by {
+            identity.insert("invokedBy".into(), by.clone().into());
+        }
         if let CallerKind::User { name, .. } = &c.kind {
             identity.insert("userName".into(), name.clone().into());
         }
@@ -400,7 +494,7 @@ mod tests {
                 now: 1_790_000_123,
                 caller,
                 batch: Default::default(),
-                trail: TrailDraft { request_parameters, response_elements, resources, resource_account: resource_account.clone(), read_only, data_event: false, invoked_by: None },
+                trail: TrailDraft { request_parameters, response_elements, resources, resource_account: resource_account.clone(), read_only, data_event: false, invoked_by: (i == 2).then(|| "secretsmanager.amazonaws.com".into()) },
                 enforce: true,
                 due: Vec::new(),
             };
