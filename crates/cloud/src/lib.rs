@@ -96,6 +96,10 @@ pub struct Cloud {
     pub kms_root: kms::RootKey,
     /// S3 object bytes (`DATA_DIR/s3`), encrypted blob files.
     pub s3_blobs: s3::blob::BlobStore,
+    /// A test cloud's data directory, removed after every other field is dropped (the
+    /// store's writer thread is joined first).
+    #[cfg(test)]
+    test_dir: std::sync::OnceLock<TestDir>,
 }
 
 impl Cloud {
@@ -129,6 +133,8 @@ impl Cloud {
             commit_order: std::sync::Mutex::new(()),
             kms_root,
             s3_blobs,
+            #[cfg(test)]
+            test_dir: std::sync::OnceLock::new(),
         });
         cloud.ensure_accounts().await?;
         Ok(cloud)
@@ -304,23 +310,84 @@ async fn shutdown_signal() -> &'static str {
 }
 
 
-/// A fresh, empty directory under the system's temporary directory, for unit tests.
+/// A fresh, empty directory under the system's temporary directory, for unit tests;
+/// removed with everything in it when dropped.
 #[cfg(test)]
-pub(crate) fn test_dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn test_dir(name: &str) -> TestDir {
     let dir = std::env::temp_dir().join(format!("edgeward-{name}-{}", ids::uuid()));
     std::fs::create_dir_all(&dir).expect("a test directory");
-    dir
+    TestDir(dir)
+}
+
+#[cfg(test)]
+pub(crate) struct TestDir(std::path::PathBuf);
+
+#[cfg(test)]
+impl TestDir {
+    /// The path of `name` inside the directory, which lives as long as the path does.
+    pub(crate) fn file(self, name: &str) -> TestFile {
+        TestFile { path: self.0.join(name), _dir: self }
+    }
+}
+
+/// A path inside a [`TestDir`], which it keeps (and so removes when dropped).
+#[cfg(test)]
+pub(crate) struct TestFile {
+    path: std::path::PathBuf,
+    _dir: TestDir,
+}
+
+#[cfg(test)]
+impl std::ops::Deref for TestFile {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+impl AsRef<std::path::Path> for TestFile {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+impl std::ops::Deref for TestDir {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+impl AsRef<std::path::Path> for TestDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A cloud in a fresh temporary data directory, for unit tests.
 #[cfg(test)]
 pub(crate) fn test_cloud(rt: &tokio::runtime::Runtime, accounts: &[&str], compat_moto: bool) -> Arc<Cloud> {
+    let dir = test_dir("cloud");
     let config = Config {
-        data_dir: test_dir("cloud"),
+        data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("a socket address"),
         accounts: accounts.iter().map(|a| a.to_string()).collect(),
         region: "us-east-1".into(),
         compat_moto,
     };
-    rt.block_on(Cloud::open(config)).expect("a test cloud opens")
+    let cloud = rt.block_on(Cloud::open(config)).expect("a test cloud opens");
+    let _ = cloud.test_dir.set(dir);
+    cloud
 }

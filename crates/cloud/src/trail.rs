@@ -445,7 +445,6 @@ mod tests {
     fn same_bytes_as_the_value_tree() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let cloud = crate::test_cloud(&rt, &["111111111111"], false);
-        let dir = cloud.config.data_dir.clone();
         let root = caller(CallerKind::Root, "arn:aws:iam::111111111111:root", None, None);
         let user = caller(
             CallerKind::User { name: "al\"ice".into(), id: "AIDAEXAMPLE".into(), path: "/".into() },
@@ -509,6 +508,5 @@ mod tests {
             assert_eq!(new, old, "case {i}");
         }
         drop(cloud);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -241,7 +241,7 @@ impl Drop for BlobWriter {
 mod tests {
     use super::*;
 
-    fn store() -> (BlobStore, PathBuf) {
+    fn store() -> (BlobStore, crate::TestDir) {
         let dir = crate::test_dir("blob");
         (BlobStore::open(&dir).unwrap(), dir)
     }
@@ -275,12 +275,11 @@ mod tests {
         assert!(!raw.windows(64).any(|w| w == &data[..64]));
         // A different key cannot read it.
         assert!(store.read_all(&[8u8; 32], &pieces).is_err());
-        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn an_open_object_reads_after_its_files_are_removed() {
-        let (store, dir) = store();
+        let (store, _dir) = store();
         let key = [3u8; 32];
         let mut w = store.create(&key, 0).unwrap();
         w.write(&[42u8; 100_000]).unwrap();
@@ -295,7 +294,6 @@ mod tests {
         })
         .unwrap();
         assert_eq!(got, vec![42u8; 100_000]);
-        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
@@ -311,6 +309,5 @@ mod tests {
         assert_eq!(removed, 1);
         assert!(dir.join("blobs").join(&kept.blob).exists());
         assert!(!dir.join("blobs").join(&orphan.blob).exists());
-        fs::remove_dir_all(dir).unwrap();
     }
 }

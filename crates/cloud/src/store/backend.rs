@@ -262,7 +262,6 @@ mod tests {
         let db = open(&path);
         check(&db, 10_100);
         drop(db);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -283,7 +282,6 @@ mod tests {
         let db = Database::builder().create(&path).unwrap();
         check(&db, 9_000);
         drop(db);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -310,6 +308,5 @@ mod tests {
         let blocks = std::fs::metadata(&path).unwrap().blocks() * 512;
         assert!((2 * CHUNK..3 * CHUNK).contains(&blocks), "{blocks}");
         drop(b);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -565,7 +565,7 @@ mod tests {
         assert_eq!(frames[0].entries, sample(2));
         // Recovery finds the trail records where the writer said they were, and they read back.
         assert_eq!(frames[0].trail_at, locations[1]);
-        let segments = Segments::new(dir.clone());
+        let segments = Segments::new(dir.to_path_buf());
         assert_eq!(segments.read(locations[1][0]).unwrap(), b"{\"n\":2}");
         // Tear frame 4: one flipped payload byte fails its CRC; 5 follows a gap and is dropped.
         let path = dir.join(segment_name(1));
@@ -573,7 +573,6 @@ mod tests {
         bytes[ends[2].offset as usize + HEADER + 2] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(lsns(&unapplied_frames(&dir, 2, None).unwrap()), [3]);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -591,13 +590,12 @@ mod tests {
             let frames = unapplied_frames(&dir, 0, None).unwrap();
             assert_eq!(frames.len(), 300);
             assert!(frames.iter().enumerate().all(|(i, f)| f.entries == sample(i as u64 + 1)));
-            let segments = Segments::new(dir.clone());
+            let segments = Segments::new(dir.to_path_buf());
             for (i, at) in locations.iter().enumerate() {
                 assert_eq!(segments.read(*at).unwrap(), format!("{{\"n\":{}}}", i + 1).into_bytes());
             }
             files.push(std::fs::read(dir.join(segment_name(1))).unwrap());
-            let _ = std::fs::remove_dir_all(&dir);
-        }
+            }
         assert!(files[0] == files[1], "a direct write changes no byte a buffered one would not");
     }
 
@@ -620,6 +618,5 @@ mod tests {
         Journal::start(&dir, 9).unwrap();
         assert_eq!(segments(&dir).unwrap(), [1, 4, 7], "a start that writes nothing makes no segment");
         assert!(unapplied_frames(&dir, 8, Some(Position { segment: 9, offset: 0 })).unwrap().is_empty());
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

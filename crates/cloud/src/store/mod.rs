@@ -1066,7 +1066,6 @@ mod perf_tests {
         assert_eq!(hex::encode(heads["333333333333"].hash), last["edgewardChain"]["hash"].as_str().unwrap());
         assert_eq!(applied_lsn(&db).unwrap(), 16, "16 frames: 3 + 1 + 12 commits");
         drop(db);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// What a crash leaves: frames in the journal that redb does not hold. Both the next
@@ -1119,7 +1118,6 @@ mod perf_tests {
         .unwrap();
         assert_eq!(seen, [3, 2, 1]);
         drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -1135,8 +1133,8 @@ mod block_tests {
     /// frame holds two events, B's two as well.
     const FRAMES: &[&[&str]] = &[&[A, B, A, A, B], &[B, B, A, B, A, A, A], &[A], &[B, A, B], &[A, A]];
 
-    fn temp_path(name: &str) -> std::path::PathBuf {
-        crate::test_dir(&format!("store-blocks-{name}")).join("edgeward.redb")
+    fn temp_path(name: &str) -> crate::TestFile {
+        crate::test_dir(&format!("store-blocks-{name}")).file("edgeward.redb")
     }
 
     fn event(account: &str, n: usize) -> Vec<u8> {
@@ -1230,7 +1228,6 @@ mod block_tests {
         assert_eq!(numbers(&events).into_iter().map(|(_, n)| n).collect::<Vec<_>>(), expected);
         assert_eq!(numbers(&rev(&store, A, Some(13), 3)), [(12, 100), (11, written[A][10]), (10, written[A][9])]);
         drop(store);
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     #[test]
@@ -1258,7 +1255,6 @@ mod block_tests {
         let report = verify_account(A, &trail, None);
         assert!(report.intact(), "{:?}", report.problems);
         drop(store);
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     /// The writer numbers an account's events in a frame consecutively; a frame that does not
@@ -1283,7 +1279,6 @@ mod block_tests {
         let read: Vec<(u64, Vec<u8>)> = [5, 6, 8, 9, 10].into_iter().map(|s| (s, event(A, s as usize))).collect();
         assert_eq!(events, read);
         drop(snap);
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     #[test]
@@ -1312,6 +1307,5 @@ mod block_tests {
         tamper_trail(&path, A, &[Tamper::Put(5, original[4].1.clone()), Tamper::Delete(11)]).unwrap();
         assert_eq!(entries(&path, A), [(1, true), (4, false), (5, false), (6, false), (7, false), (8, true), (9, true), (10, false)]);
         assert_eq!(Snapshot::open(&path).unwrap_or_else(|e| panic!("{e}")).account_trail(A).unwrap().events, original[..10]);
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -342,18 +342,18 @@ mod tests {
 
     const A: &str = "111111111111";
 
-    fn dir(name: &str) -> std::path::PathBuf {
+    fn dir(name: &str) -> crate::TestDir {
         crate::test_dir(&format!("verify-{name}"))
     }
 
     /// A stopped store with `n` events in account A, a digest every 4 events.
-    fn trail(name: &str, n: usize) -> std::path::PathBuf {
+    fn trail(name: &str, n: usize) -> crate::TestFile {
         trail_with(name, n, 4, Duration::from_secs(3600), Duration::ZERO)
     }
 
     /// As `trail`, with the digest cadence and how long the store stays open after the writes.
-    fn trail_with(name: &str, n: usize, every: u64, interval: Duration, linger: Duration) -> std::path::PathBuf {
-        let path = dir(name).join("edgeward.redb");
+    fn trail_with(name: &str, n: usize, every: u64, interval: Duration, linger: Duration) -> crate::TestFile {
+        let path = dir(name).file("edgeward.redb");
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         {
             let store = Store::open_with(&path, every, interval).unwrap();
@@ -371,8 +371,8 @@ mod tests {
     /// A stopped store with `n` events in account A, `per_frame` to a commit with an event of
     /// account B between each two (so redb holds blocks of A's events), a digest every 4
     /// events.
-    fn trail_in_blocks(name: &str, n: usize, per_frame: usize) -> std::path::PathBuf {
-        let path = dir(name).join("edgeward.redb");
+    fn trail_in_blocks(name: &str, n: usize, per_frame: usize) -> crate::TestFile {
+        let path = dir(name).file("edgeward.redb");
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         {
             let store = Store::open_with(&path, 4, Duration::from_secs(3600)).unwrap();
