@@ -2,15 +2,19 @@
 """edgeward's local cloud vs moto_server: requests/s, start-up, idle RSS, CPU per request.
 
 Run through `conformance/bench/run.sh` (it installs wrk, moto[server] and builds the release
-binary first). For each server and each call, botocore signs one request shortly before the
-run and wrk replays it (2 threads, 128 connections): a warm-up run, then the measured run. The
-server's CPU time (utime+stime from /proc/PID/stat) over the measured run divided by the
-requests completed gives CPU per request. Every response must be 2xx: a run with non-2xx
-responses or socket errors is reported as failed.
+binary first). Both servers run side by side. For each server and each call, botocore signs
+one request shortly before the runs and wrk replays it (2 threads, 128 connections): one
+warm-up run, then measured runs in rounds that alternate the two servers call by call (the
+other server idle), so that a slow phase of the host weighs on both alike. The server's CPU
+time (utime+stime from /proc/PID/stat) over a run divided by the requests completed gives CPU
+per request. The ratio of a call is the median over the rounds of edgeward's req/s ÷ moto's
+in that round. Every response must be 2xx: a run with non-2xx responses or socket errors is
+reported as failed.
 
-Loopback only. Environment knobs: BENCH_WARMUP (s, default 1), BENCH_DURATION (s, default 5),
-BENCH_THREADS (2), BENCH_CONNECTIONS (128), BENCH_ONLY (edgeward|moto), BENCH_EDGEWARD_BIN,
-BENCH_JSON (path to write the results as JSON), BENCH_KEEP (keep the edgeward data dir).
+Loopback only. Environment knobs: BENCH_WARMUP (s, default 1), BENCH_DURATION (s per run,
+default 3), BENCH_ROUNDS (default 3), BENCH_THREADS (2), BENCH_CONNECTIONS (128), BENCH_ONLY
+(edgeward|moto), BENCH_EDGEWARD_BIN, BENCH_JSON (path to write the results as JSON),
+BENCH_KEEP (keep the edgeward data dir).
 """
 import base64
 import json
@@ -32,7 +36,8 @@ from botocore.credentials import Credentials
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "1"))
-DURATION = int(os.environ.get("BENCH_DURATION", "5"))
+DURATION = int(os.environ.get("BENCH_DURATION", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 # 128 connections: edgeward acknowledges a call only once its group commit is fsync'd, so a
 # closed loop of 32 connections leaves it waiting on the disk (its throughput is then
@@ -179,13 +184,6 @@ def wrk(port, script_text, seconds):
             "p99": p99.group(1) if p99 else "?"}
 
 
-def label_is_profiled(label):
-    return PROFILING_EDGEWARD
-
-
-PROFILING_EDGEWARD = False
-
-
 def machine_jiffies():
     """(idle, total) jiffies of all CPUs from /proc/stat: idle includes iowait."""
     with open("/proc/stat") as f:
@@ -193,19 +191,22 @@ def machine_jiffies():
     return v[3] + v[4], sum(v[:8])
 
 
-def measure(pid, port, request, label):
-    """Warm-up run, then the measured run with the server's CPU delta."""
+def warm_up(port, request, label):
+    """Checks that the signed request answers 200, then runs wrk once unmeasured."""
     method, path, headers, body = request
     status = check_once(port, raw_request(method, path, headers, body))
     if status != 200:
         raise SystemExit(f"{label}: the signed request answered {status}, not 200")
-    script = lua_script(method, path, headers, body)
     if WARMUP > 0:
-        wrk(port, script, WARMUP)
+        wrk(port, lua_script(*request), WARMUP)
+
+
+def measure(pid, port, request, label, perf_out=None):
+    """One measured run with the server's CPU delta (under `perf record` into `perf_out`)."""
+    script = lua_script(*request)
     perf = None
-    if os.environ.get("BENCH_PERF") and label_is_profiled(label):
-        out = os.path.join(ROOT, "target", f"bench-perf-{label.split()[-1]}.data")
-        perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000", "--per-thread", "-p", str(pid), "-o", out]
+    if perf_out:
+        perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000", "--per-thread", "-p", str(pid), "-o", perf_out]
                                 + ([] if os.environ["BENCH_PERF"] == "1" else os.environ["BENCH_PERF"].split()), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)
     c0, m0 = cpu_secs(pid), machine_jiffies()
@@ -221,7 +222,7 @@ def measure(pid, port, request, label):
     r["machine_idle"] = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
     ok = r["non2xx"] == 0 and not r["socket_errors"]
     r["ok"] = ok
-    print(f"  {label:<28} {r['rps']:>10.0f} req/s  p50 {r['p50']:>8}  p99 {r['p99']:>8}  "
+    print(f"  {label:<38} {r['rps']:>10.0f} req/s  p50 {r['p50']:>8}  p99 {r['p99']:>8}  "
           f"CPU {r['cpu_us_per_req']:>7.1f} µs/req ({r['cpu_cores']:.2f} cores, machine {100 * r['machine_idle']:.0f}% idle)"
           + ("" if ok else f"  FAILED: non-2xx {r['non2xx']}, socket errors {r['socket_errors']!r}"), flush=True)
     return r
@@ -272,74 +273,76 @@ def root_credentials(proc, data_dir):
     return c["accessKeyId"], c["secretAccessKey"]
 
 
-def bench_edgeward():
+class Server:
+    """A running server under test: its process, port, signed calls and one-off results."""
+
+    def __init__(self, name, proc, port, calls, res):
+        self.name, self.proc, self.port, self.calls, self.res = name, proc, port, calls, res
+        self.data_dir = None
+
+
+def setup_edgeward():
+    """First start, start-up timings, idle RSS; leaves a server running for the runs."""
     print(f"edgeward ({EDGEWARD_BIN}; SigV4 + IAM authz + durable hash-chained trail, fsync per group)", flush=True)
     data_dir = tempfile.mkdtemp(prefix="edgeward-bench-", dir=os.path.join(ROOT, "target"))
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     res = {}
+    # First start creates the store and the accounts' root keys (cold).
+    proc = start_edgeward(data_dir, port)
     try:
-        # First start creates the store and the accounts' root keys (cold).
-        proc = start_edgeward(data_dir, port)
         key, secret = root_credentials(proc, data_dir)
         gci = signed(endpoint, "sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, key, secret)
         wait_ready(proc, port, raw_request(*gci))
         prepared = prepare(endpoint, key, secret)
-        stop(proc)
-
-        # Warm store: restart and time spawn → first 200 (median of 5).
-        startups = []
-        for _ in range(5):
-            proc = start_edgeward(data_dir, port)
-            startups.append(wait_ready(proc, port, raw_request(*gci)))
-            stop(proc)
-        res["startup_ms"] = statistics.median(startups) * 1000
-        res["startup_ms_all"] = [round(s * 1000, 1) for s in startups]
-        print(f"  start-up to first 200 (warm store): {res['startup_ms']:.1f} ms median of {res['startup_ms_all']}")
-
-        proc = start_edgeward(data_dir, port)
-        wait_ready(proc, port, raw_request(*gci))
-        time.sleep(0.5)
-        res["idle_rss_mb"] = rss_mb(proc.pid)
-        print(f"  idle RSS after start: {res['idle_rss_mb']:.1f} MB", flush=True)
-        # Sign shortly before the runs (SigV4 allows 15 min of skew).
-        calls = sign_calls(endpoint, key, secret, prepared)
-        gci = calls["GetCallerIdentity"]
-        global PROFILING_EDGEWARD
-        PROFILING_EDGEWARD = True
-        for call in CALLS:
-            res[call] = measure(proc.pid, port, calls[call], LABELS[call])
-        PROFILING_EDGEWARD = False
-        res["rss_after_mb"] = rss_mb(proc.pid)
-        print(f"  RSS after the runs: {res['rss_after_mb']:.1f} MB", flush=True)
-        stop(proc)
-        # Start-up again, now that the store holds every event of the runs.
-        size_mb = os.path.getsize(os.path.join(data_dir, "edgeward.redb")) / 2**20
-        events = sum(res[c]["requests"] for c in CALLS)
-        proc = start_edgeward(data_dir, port)
-        res["startup_after_ms"] = wait_ready(proc, port, raw_request(*gci)) * 1000
-        res["idle_rss_after_restart_mb"] = rss_mb(proc.pid)
-        stop(proc)
-        print(f"  start-up with the runs' trail in the store (≥{events} events, {size_mb:.0f} MB): "
-              f"{res['startup_after_ms']:.1f} ms, RSS then {res['idle_rss_after_restart_mb']:.1f} MB", flush=True)
     finally:
-        if not os.environ.get("BENCH_KEEP"):
-            shutil.rmtree(data_dir, ignore_errors=True)
-    return res
+        stop(proc)
+
+    # Warm store: restart and time spawn → first 200 (median of 5).
+    startups = []
+    for _ in range(5):
+        proc = start_edgeward(data_dir, port)
+        startups.append(wait_ready(proc, port, raw_request(*gci)))
+        stop(proc)
+    res["startup_ms"] = statistics.median(startups) * 1000
+    res["startup_ms_all"] = [round(s * 1000, 1) for s in startups]
+    print(f"  start-up to first 200 (warm store): {res['startup_ms']:.1f} ms median of {res['startup_ms_all']}")
+
+    proc = start_edgeward(data_dir, port)
+    wait_ready(proc, port, raw_request(*gci))
+    time.sleep(0.5)
+    res["idle_rss_mb"] = rss_mb(proc.pid)
+    print(f"  idle RSS after start: {res['idle_rss_mb']:.1f} MB", flush=True)
+    # Sign shortly before the runs (SigV4 allows 15 min of skew).
+    server = Server("edgeward", proc, port, sign_calls(endpoint, key, secret, prepared), res)
+    server.data_dir = data_dir
+    return server
 
 
-# --------------------------------------------------------------------------------------------
-# moto
-# --------------------------------------------------------------------------------------------
+def finish_edgeward(server, requests):
+    """RSS after the runs; start-up again, now with every event of the runs in the store."""
+    res, data_dir, port = server.res, server.data_dir, server.port
+    res["rss_after_mb"] = rss_mb(server.proc.pid)
+    print(f"  edgeward RSS after the runs: {res['rss_after_mb']:.1f} MB", flush=True)
+    stop(server.proc)
+    size_mb = os.path.getsize(os.path.join(data_dir, "edgeward.redb")) / 2**20
+    proc = start_edgeward(data_dir, port)
+    try:
+        res["startup_after_ms"] = wait_ready(proc, port, raw_request(*server.calls["GetCallerIdentity"])) * 1000
+        res["idle_rss_after_restart_mb"] = rss_mb(proc.pid)
+    finally:
+        stop(proc)
+    print(f"  edgeward start-up with the runs' trail in the store (≥{requests} events, {size_mb:.0f} MB): "
+          f"{res['startup_after_ms']:.1f} ms, RSS then {res['idle_rss_after_restart_mb']:.1f} MB", flush=True)
 
-def bench_moto():
+
+def setup_moto():
     moto_bin = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or shutil.which("moto_server")
     print(f"moto_server ({moto_bin}; no auth enforcement, in memory)", flush=True)
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     key, secret = "FOOBARKEY", "FOOBARSECRET"
     res = {}
-    t0 = time.monotonic()
     proc = subprocess.Popen([moto_bin, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         gci = signed(endpoint, "sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, key, secret)
@@ -347,31 +350,82 @@ def bench_moto():
         time.sleep(0.5)
         res["idle_rss_mb"] = rss_mb(proc.pid)
         print(f"  start-up to first 200: {res['startup_ms']:.0f} ms; idle RSS {res['idle_rss_mb']:.1f} MB", flush=True)
-        prepared = prepare(endpoint, key, secret)
-        calls = sign_calls(endpoint, key, secret, prepared)
-        for call in CALLS:
-            res[call] = measure(proc.pid, port, calls[call], LABELS[call])
-    finally:
+        calls = sign_calls(endpoint, key, secret, prepare(endpoint, key, secret))
+    except BaseException:
         stop(proc)
-    return res
+        raise
+    return Server("moto", proc, port, calls, res)
+
+
+def run_rounds(servers):
+    """Warm-up per server and call, then ROUNDS rounds; in each, every call is measured on
+    each server in turn (the order flips every round). Returns {server: {call: [runs]}}."""
+    runs = {s.name: {c: [] for c in CALLS} for s in servers}
+    for call in CALLS:
+        for s in servers:
+            warm_up(s.port, s.calls[call], f"{s.name} {LABELS[call]}")
+    for rnd in range(ROUNDS):
+        print(f"round {rnd + 1} of {ROUNDS}", flush=True)
+        for call in CALLS:
+            for s in (servers if rnd % 2 == 0 else servers[::-1]):
+                time.sleep(0.3)  # the other server's last commits and checkpoint settle
+                perf = None
+                if os.environ.get("BENCH_PERF") and s.name == "edgeward" and rnd == 0:
+                    perf = os.path.join(ROOT, "target", f"bench-perf-{call}.data")
+                runs[s.name][call].append(measure(s.proc.pid, s.port, s.calls[call], f"{s.name} {LABELS[call]}", perf))
+    return runs
+
+
+def summarize(runs):
+    """Medians over the rounds of each server's runs; per call, the ratio per round."""
+    results = {}
+    for name, by_call in runs.items():
+        results[name] = {}
+        for call, rs in by_call.items():
+            results[name][call] = {
+                "rps": statistics.median(r["rps"] for r in rs),
+                "cpu_us_per_req": statistics.median(r["cpu_us_per_req"] for r in rs),
+                "ok": all(r["ok"] for r in rs),
+                "runs": rs,
+            }
+    if "edgeward" in runs and "moto" in runs:
+        results["ratio"], results["ratio_rounds"] = {}, {}
+        for call in CALLS:
+            per_round = [e["rps"] / m["rps"] if m["rps"] else float("inf")
+                         for e, m in zip(runs["edgeward"][call], runs["moto"][call])]
+            results["ratio_rounds"][call] = per_round
+            results["ratio"][call] = statistics.median(per_round)
+    return results
 
 
 def main():
-    print(f"wrk -t{THREADS} -c{CONNECTIONS}: {WARMUP} s warm-up, then {DURATION} s measured; {os.cpu_count()} cores shared "
-          "by wrk and the server; loopback", flush=True)
-    results = {}
-    if ONLY in ("", "edgeward"):
-        results["edgeward"] = bench_edgeward()
-    if ONLY in ("", "moto"):
-        results["moto"] = bench_moto()
-    if "edgeward" in results and "moto" in results:
-        print("\nsummary (target: edgeward ≥ 100× moto; start-up ≤ 50 ms; idle RSS ≤ 30 MB)")
+    print(f"wrk -t{THREADS} -c{CONNECTIONS}: {WARMUP} s warm-up, then {ROUNDS} rounds of {DURATION} s per call and server; "
+          f"{os.cpu_count()} cores shared by wrk and the server; loopback", flush=True)
+    servers = []
+    try:
+        if ONLY in ("", "edgeward"):
+            servers.append(setup_edgeward())
+        if ONLY in ("", "moto"):
+            servers.append(setup_moto())
+        runs = run_rounds(servers)
+        for s in servers:
+            if s.name == "edgeward":
+                finish_edgeward(s, sum(r["requests"] for rs in runs["edgeward"].values() for r in rs))
+    finally:
+        for s in servers:
+            stop(s.proc)
+            if s.data_dir and not os.environ.get("BENCH_KEEP"):
+                shutil.rmtree(s.data_dir, ignore_errors=True)
+    results = summarize(runs)
+    for s in servers:
+        results[s.name].update(s.res)
+    if "ratio" in results:
         e, m = results["edgeward"], results["moto"]
-        print(f"  {'call':<20} {'edgeward req/s':>15} {'moto req/s':>11} {'ratio':>8} {'edgeward CPU/req':>17} {'moto CPU/req':>13}")
+        print(f"\nsummary: medians over {ROUNDS} rounds (target: edgeward ≥ 100× moto; start-up ≤ 50 ms; idle RSS ≤ 30 MB)")
+        print(f"  {'call':<20} {'edgeward req/s':>15} {'moto req/s':>11} {'ratio':>8}  {'ratio per round':<24} {'edgeward CPU/req':>17} {'moto CPU/req':>13}")
         for call in CALLS:
-            ratio = e[call]["rps"] / m[call]["rps"] if m[call]["rps"] else float("inf")
-            results.setdefault("ratio", {})[call] = ratio
-            print(f"  {call:<20} {e[call]['rps']:>15.0f} {m[call]['rps']:>11.0f} {ratio:>7.1f}× "
+            rounds = " ".join(f"{x:.0f}" for x in results["ratio_rounds"][call])
+            print(f"  {call:<20} {e[call]['rps']:>15.0f} {m[call]['rps']:>11.0f} {results['ratio'][call]:>7.1f}×  {rounds:<24} "
                   f"{e[call]['cpu_us_per_req']:>14.1f} µs {m[call]['cpu_us_per_req']:>10.0f} µs")
         print(f"  start-up: edgeward {e['startup_ms']:.1f} ms (warm store), {e['startup_after_ms']:.0f} ms with the runs' "
               f"trail; moto {m['startup_ms']:.0f} ms")
@@ -379,8 +433,8 @@ def main():
     if os.environ.get("BENCH_JSON"):
         with open(os.environ["BENCH_JSON"], "w") as f:
             json.dump(results, f, indent=2)
-    failed = [f"{s}/{c}" for s, r in results.items() if s != "ratio" for c in CALLS
-              if c in r and not r[c]["ok"]]
+    failed = [f"{name}/{c}" for name in ("edgeward", "moto") if name in results for c in CALLS
+              if not results[name][c]["ok"]]
     if failed:
         print(f"FAILED runs (non-2xx or socket errors): {', '.join(failed)}")
         return 1
