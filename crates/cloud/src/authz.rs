@@ -15,6 +15,10 @@ use crate::error::AwsError;
 use crate::identity::{Caller, CallerKind};
 use crate::state::{State, Tag};
 
+/// A context key's name: most are fixed (`kms:CallerAccount`), some are made
+/// (`aws:RequestTag/<key>`).
+pub type ContextKey = std::borrow::Cow<'static, str>;
+
 /// What a service asks permission for.
 #[derive(Debug, Clone)]
 pub struct Access {
@@ -26,8 +30,9 @@ pub struct Access {
     pub resource_account: String,
     pub resource_policy: Option<Arc<Policy>>,
     pub mode: ResourcePolicyMode,
-    /// Service-specific and request-specific keys (`aws:RequestTag/…`, `sts:ExternalId`, …).
-    pub context: Vec<(String, ContextValue)>,
+    /// Service-specific and request-specific keys (`aws:RequestTag/…`, `sts:ExternalId`, …);
+    /// fixed names are borrowed, not allocated.
+    pub context: Vec<(ContextKey, ContextValue)>,
     /// The resource's tags, as `aws:ResourceTag/…`.
     pub resource_tags: Vec<Tag>,
 }
@@ -45,13 +50,13 @@ impl Access {
         }
     }
 
-    pub fn key(mut self, key: &str, value: impl Into<String>) -> Access {
-        self.context.push((key.to_string(), ContextValue::Single(value.into())));
+    pub fn key(mut self, key: impl Into<ContextKey>, value: impl Into<String>) -> Access {
+        self.context.push((key.into(), ContextValue::Single(value.into())));
         self
     }
 
-    pub fn keys(mut self, key: &str, values: Vec<String>) -> Access {
-        self.context.push((key.to_string(), ContextValue::Multi(values)));
+    pub fn keys(mut self, key: impl Into<ContextKey>, values: Vec<String>) -> Access {
+        self.context.push((key.into(), ContextValue::Multi(values)));
         self
     }
 }
@@ -259,7 +264,10 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
         }
     }
     for (k, v) in access.context.iter().filter(|(k, _)| keys.has(k)) {
-        b.insert(k, v.clone());
+        match k {
+            ContextKey::Borrowed(k) => b.insert_static(k, v.clone()),
+            ContextKey::Owned(k) => b.insert(k, v.clone()),
+        }
     }
     b.build()
 }

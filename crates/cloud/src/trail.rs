@@ -88,7 +88,7 @@ fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, share
         event_category: if call.trail.data_event { "Data" } else { "Management" },
         event_id,
         event_name: &call.operation,
-        event_source: format!("{}.amazonaws.com", call.service),
+        event_source: event_source(call.service),
         event_time: crate::time::iso8601(call.now),
         event_type: "AwsApiCall",
         event_version: "1.09",
@@ -216,7 +216,7 @@ struct Event<'a> {
     event_category: &'static str,
     event_id: &'a str,
     event_name: &'a str,
-    event_source: String,
+    event_source: std::borrow::Cow<'static, str>,
     event_time: String,
     event_type: &'static str,
     event_version: &'static str,
@@ -338,6 +338,20 @@ struct Resource<'a> {
     arn: &'a str,
     account_id: &'a str,
     kind: &'a str,
+}
+
+/// `<service>.amazonaws.com`; the services edgeward serves need no formatting.
+fn event_source(service: &str) -> std::borrow::Cow<'static, str> {
+    match service {
+        "iam" => "iam.amazonaws.com".into(),
+        "sts" => "sts.amazonaws.com".into(),
+        "kms" => "kms.amazonaws.com".into(),
+        "secretsmanager" => "secretsmanager.amazonaws.com".into(),
+        "sqs" => "sqs.amazonaws.com".into(),
+        "s3" => "s3.amazonaws.com".into(),
+        "cloudtrail" => "cloudtrail.amazonaws.com".into(),
+        other => format!("{other}.amazonaws.com").into(),
+    }
 }
 
 fn arn_account(arn: &str) -> Option<&str> {

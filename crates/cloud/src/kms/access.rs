@@ -5,7 +5,7 @@
 
 use edgeward_policy::{ContextValue, Decision, ResourcePolicyMode};
 
-use crate::authz::{self, Access};
+use crate::authz::{self, Access, ContextKey};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::identity::Caller;
@@ -260,7 +260,7 @@ pub struct Ask<'a> {
     /// Forward access: the service calling on the caller's behalf (`secretsmanager`).
     pub via: Option<&'a str>,
     /// More condition keys (`kms:GranteePrincipal`, …).
-    pub extra: Vec<(String, ContextValue)>,
+    pub extra: Vec<(ContextKey, ContextValue)>,
     /// The grant operation this call uses, when it differs from `op` (ReEncrypt).
     pub grant_op: Option<&'a str>,
 }
@@ -291,7 +291,7 @@ pub fn is_grant_operation(op: &str) -> bool {
 }
 
 /// The condition keys of forward access (a service calling KMS for the caller).
-pub fn via_keys(via: &str, region: &str) -> Vec<(String, ContextValue)> {
+pub fn via_keys(via: &str, region: &str) -> Vec<(ContextKey, ContextValue)> {
     let service = format!("{via}.amazonaws.com");
     vec![
         ("kms:ViaService".into(), ContextValue::Single(format!("{via}.{region}.amazonaws.com"))),
@@ -323,7 +323,7 @@ pub fn access_for(call: &Call<'_>, st: &State, key: &Key, ask: &Ask<'_>) -> Acce
     }
     if let Some(ctx) = ask.context {
         for (k, v) in ctx {
-            a.context.push((format!("kms:EncryptionContext:{k}"), single(v)));
+            a.context.push((format!("kms:EncryptionContext:{k}").into(), single(v)));
         }
         if !ctx.is_empty() {
             a.context.push(("kms:EncryptionContextKeys".into(), ContextValue::Multi(ctx.keys().cloned().collect())));
@@ -360,7 +360,7 @@ pub fn authorize(call: &mut Call<'_>, st: &State, arn: &str, ask: &Ask<'_>) -> R
 }
 
 /// Authorizes an action that names no key (`kms:CreateKey`, `kms:ListKeys`, …): IAM only.
-pub fn authorize_account(call: &mut Call<'_>, st: &State, action: &str, resource: &str, extra: Vec<(String, ContextValue)>) -> Result<(), AwsError> {
+pub fn authorize_account(call: &mut Call<'_>, st: &State, action: &str, resource: &str, extra: Vec<(ContextKey, ContextValue)>) -> Result<(), AwsError> {
     let mut a = Access::new(action, resource, &call.caller.account.clone());
     a.context.push(("kms:CallerAccount".into(), ContextValue::Single(call.caller.account.clone())));
     a.context.extend(extra);

@@ -200,8 +200,8 @@ fn signing_request(call: &mut Call<'_>, st: &State, r: Signing<'_>) -> Result<(S
     let found = find(call, st, key_id, Ids::KeyOrAlias, true)?;
     touched(call, &found.arn);
     let extra = vec![
-        ("kms:SigningAlgorithm".to_string(), ContextValue::Single(algorithm.to_string())),
-        ("kms:MessageType".to_string(), ContextValue::Single(message_type.to_string())),
+        ("kms:SigningAlgorithm".into(), ContextValue::Single(algorithm.to_string())),
+        ("kms:MessageType".into(), ContextValue::Single(message_type.to_string())),
     ];
     authorize(call, st, &found.arn, &Ask { op, alias: found.alias.as_deref(), extra, ..Ask::default() })?;
     let k = key(st, &found.arn);
@@ -290,8 +290,8 @@ pub fn generate_data_key_pair(call: &mut Call<'_>, st: &State, r: GenerateDataKe
     let ctx = encryption_context(&r.encryption_context);
     let found = find(call, st, &r.key_id, Ids::KeyOrAlias, true)?;
     touched(call, &found.arn);
-    let extra = vec![("kms:DataKeyPairSpec".to_string(), ContextValue::Single(r.key_pair_spec.clone())), algorithm_key("SYMMETRIC_DEFAULT")];
-    authorize(call, st, &found.arn, &Ask { op, context: Some(&ctx), alias: found.alias.as_deref(), extra, ..Ask::default() })?;
+    let extra = vec![("kms:DataKeyPairSpec".into(), ContextValue::Single(r.key_pair_spec.clone())), algorithm_key("SYMMETRIC_DEFAULT")];
+    authorize(call, st, &found.arn, &Ask { op, context: Some(ctx), alias: found.alias.as_deref(), extra, ..Ask::default() })?;
     let k = key(st, &found.arn);
     usable(k)?;
     if k.usage != "ENCRYPT_DECRYPT" || !k.is_symmetric() {
@@ -302,7 +302,7 @@ pub fn generate_data_key_pair(call: &mut Call<'_>, st: &State, r: GenerateDataKe
     let secret = new_secret();
     let private = private_key_der(&secret).ok_or_else(|| AwsError::internal("cannot encode the private key"))?;
     let public = public_key_der(&secret).ok_or_else(|| AwsError::internal("cannot encode the public key"))?;
-    let blob = seal(call, st, &found.arn, &ctx, &private)?;
+    let blob = seal(call, st, &found.arn, ctx, &private)?;
     Ok(DataKeyPairResponse {
         private_key_ciphertext_blob: blob,
         private_key_plaintext: with_plaintext.then_some(private),

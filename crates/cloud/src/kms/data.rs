@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::State;
+use crate::authz::ContextKey;
 
 use super::access::{authorize, check_lifecycle, find, not_found, touched, usable, validation, Ask, Ids};
 use super::crypto;
@@ -38,11 +39,12 @@ fn encryption_algorithm(alg: Option<&str>, member: &str) -> Result<(), AwsError>
     }
 }
 
-pub(super) fn encryption_context(ctx: &Option<Context>) -> Context {
-    ctx.clone().unwrap_or_default()
+pub(super) fn encryption_context(ctx: &Option<Context>) -> &Context {
+    static NONE: Context = Context::new();
+    ctx.as_ref().unwrap_or(&NONE)
 }
 
-pub(super) fn algorithm_key(alg: &str) -> (String, ContextValue) {
+pub(super) fn algorithm_key(alg: &str) -> (ContextKey, ContextValue) {
     ("kms:EncryptionAlgorithm".into(), ContextValue::Single(alg.into()))
 }
 
@@ -79,14 +81,14 @@ pub fn encrypt(call: &mut Call<'_>, st: &State, r: EncryptRequest, via: Option<&
     let ctx = encryption_context(&r.encryption_context);
     let found = find(call, st, &r.key_id, Ids::KeyOrAlias, true)?;
     touched(call, &found.arn);
-    let ask = Ask { op: "Encrypt", context: Some(&ctx), alias: found.alias.as_deref(), via, extra: vec![algorithm_key("SYMMETRIC_DEFAULT")], grant_op: None };
+    let ask = Ask { op: "Encrypt", context: Some(ctx), alias: found.alias.as_deref(), via, extra: vec![algorithm_key("SYMMETRIC_DEFAULT")], grant_op: None };
     authorize(call, st, &found.arn, &ask)?;
     let k = key(st, &found.arn);
     usable(k)?;
     if k.usage != "ENCRYPT_DECRYPT" {
         return Err(invalid_usage(k, "Encrypt"));
     }
-    let blob = seal(call, st, &found.arn, &ctx, &r.plaintext)?;
+    let blob = seal(call, st, &found.arn, ctx, &r.plaintext)?;
     Ok(EncryptResponse { ciphertext_blob: blob, key_id: found.arn, encryption_algorithm: "SYMMETRIC_DEFAULT".into() })
 }
 
@@ -144,7 +146,7 @@ pub fn decrypt(call: &mut Call<'_>, st: &State, r: DecryptRequest, via: Option<&
     encryption_algorithm(r.encryption_algorithm.as_deref(), "encryptionAlgorithm")?;
     check_tokens(r.grant_tokens.as_deref())?;
     let ctx = encryption_context(&r.encryption_context);
-    let (arn, plaintext, material) = open(call, st, &r.ciphertext_blob, r.key_id.as_deref(), &ctx, via, "Decrypt", None)?;
+    let (arn, plaintext, material) = open(call, st, &r.ciphertext_blob, r.key_id.as_deref(), ctx, via, "Decrypt", None)?;
     Ok(DecryptResponse { key_id: arn, plaintext, encryption_algorithm: "SYMMETRIC_DEFAULT".into(), key_material_id: material })
 }
 
@@ -155,17 +157,17 @@ pub fn re_encrypt(call: &mut Call<'_>, st: &State, r: ReEncryptRequest) -> Resul
     let src_ctx = encryption_context(&r.source_encryption_context);
     let dst_ctx = encryption_context(&r.destination_encryption_context);
     let (src, plaintext, _) =
-        open(call, st, &r.ciphertext_blob, r.source_key_id.as_deref(), &src_ctx, None, "ReEncryptFrom", Some("ReEncryptFrom"))?;
+        open(call, st, &r.ciphertext_blob, r.source_key_id.as_deref(), src_ctx, None, "ReEncryptFrom", Some("ReEncryptFrom"))?;
     let found = find(call, st, &r.destination_key_id, Ids::KeyOrAlias, true)?;
     touched(call, &found.arn);
-    let ask = Ask { op: "ReEncryptTo", context: Some(&dst_ctx), alias: found.alias.as_deref(), via: None, extra: vec![algorithm_key("SYMMETRIC_DEFAULT")], grant_op: None };
+    let ask = Ask { op: "ReEncryptTo", context: Some(dst_ctx), alias: found.alias.as_deref(), via: None, extra: vec![algorithm_key("SYMMETRIC_DEFAULT")], grant_op: None };
     authorize(call, st, &found.arn, &ask)?;
     let k = key(st, &found.arn);
     usable(k)?;
     if k.usage != "ENCRYPT_DECRYPT" {
         return Err(invalid_usage(k, "ReEncrypt"));
     }
-    let blob = seal(call, st, &found.arn, &dst_ctx, &plaintext)?;
+    let blob = seal(call, st, &found.arn, dst_ctx, &plaintext)?;
     Ok(json!({
         "CiphertextBlob": crypto::base64::encode(&blob),
         "SourceKeyId": src,
@@ -206,7 +208,7 @@ pub fn generate_data_key(call: &mut Call<'_>, st: &State, r: GenerateDataKeyRequ
     let op = if with_plaintext { "GenerateDataKey" } else { "GenerateDataKeyWithoutPlaintext" };
     let found = find(call, st, &r.key_id, Ids::KeyOrAlias, true)?;
     touched(call, &found.arn);
-    let ask = Ask { op, context: Some(&ctx), alias: found.alias.as_deref(), via, extra: vec![algorithm_key("SYMMETRIC_DEFAULT")], grant_op: None };
+    let ask = Ask { op, context: Some(ctx), alias: found.alias.as_deref(), via, extra: vec![algorithm_key("SYMMETRIC_DEFAULT")], grant_op: None };
     authorize(call, st, &found.arn, &ask)?;
     let k = key(st, &found.arn);
     usable(k)?;
@@ -214,7 +216,7 @@ pub fn generate_data_key(call: &mut Call<'_>, st: &State, r: GenerateDataKeyRequ
         return Err(invalid_usage(k, op));
     }
     let data_key = crypto::random(len);
-    let blob = seal(call, st, &found.arn, &ctx, &data_key)?;
+    let blob = seal(call, st, &found.arn, ctx, &data_key)?;
     Ok(DataKeyResponse { ciphertext_blob: blob, plaintext: with_plaintext.then_some(data_key), key_id: found.arn })
 }
 
@@ -238,7 +240,7 @@ fn mac_of(call: &mut Call<'_>, st: &State, r: &MacRequest, op: &str) -> Result<(
     check_tokens(r.grant_tokens.as_deref())?;
     let found = find(call, st, &r.key_id, Ids::KeyOrAlias, true)?;
     touched(call, &found.arn);
-    let extra = vec![("kms:MacAlgorithm".to_string(), ContextValue::Single(r.mac_algorithm.clone()))];
+    let extra = vec![("kms:MacAlgorithm".into(), ContextValue::Single(r.mac_algorithm.clone()))];
     authorize(call, st, &found.arn, &Ask { op, alias: found.alias.as_deref(), extra, ..Ask::default() })?;
     let k = key(st, &found.arn);
     usable(k)?;

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::State;
+use crate::authz::ContextKey;
 
 use super::access::{self, authorize, find, find_mut, grantee_matches, not_found, not_pending, touched, validation, Ask, Ids};
 use super::model::Grant;
@@ -66,7 +67,7 @@ pub fn create(call: &mut Call<'_>, st: &mut State, r: CreateGrantRequest, via: O
     let found = find_mut(call, st, &r.key_id, Ids::Key, true)?;
     touched(call, &found.arn);
     let constraints = r.constraints.clone().unwrap_or_default();
-    let mut extra: Vec<(String, ContextValue)> = vec![
+    let mut extra: Vec<(ContextKey, ContextValue)> = vec![
         ("kms:GrantOperations".into(), ContextValue::Multi(r.operations.clone())),
         ("kms:GranteePrincipal".into(), ContextValue::Single(r.grantee_principal.clone())),
     ];

@@ -4,7 +4,7 @@
 use edgeward_policy::{ContextValue, PolicyKind, ResourcePolicyMode};
 use serde_json::{json, Value};
 
-use crate::authz::{self, Access};
+use crate::authz::{self, Access, ContextKey};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::{PolicyDoc, State, Tag};
@@ -96,8 +96,8 @@ fn tags_from(entries: &[TagEntry]) -> Result<Vec<Tag>, AwsError> {
     Ok(tags)
 }
 
-fn request_tag_keys(tags: &[Tag]) -> Vec<(String, ContextValue)> {
-    let mut v: Vec<(String, ContextValue)> = tags.iter().map(|t| (format!("aws:RequestTag/{}", t.key), ContextValue::Single(t.value.clone()))).collect();
+fn request_tag_keys(tags: &[Tag]) -> Vec<(ContextKey, ContextValue)> {
+    let mut v: Vec<(ContextKey, ContextValue)> = tags.iter().map(|t| (format!("aws:RequestTag/{}", t.key).into(), ContextValue::Single(t.value.clone()))).collect();
     if !tags.is_empty() {
         v.push(("aws:TagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
     }
@@ -188,10 +188,10 @@ pub fn create_key(call: &mut Call<'_>, st: &mut State, r: CreateKeyRequest) -> R
     let account = call.caller.account.clone();
     let region = call.region.clone();
     let mut extra = vec![
-        ("kms:KeySpec".to_string(), ContextValue::Single(spec.clone())),
-        ("kms:KeyUsage".to_string(), ContextValue::Single(usage.clone())),
-        ("kms:KeyOrigin".to_string(), ContextValue::Single("AWS_KMS".into())),
-        ("kms:MultiRegion".to_string(), ContextValue::Single(r.multi_region.unwrap_or(false).to_string())),
+        ("kms:KeySpec".into(), ContextValue::Single(spec.clone())),
+        ("kms:KeyUsage".into(), ContextValue::Single(usage.clone())),
+        ("kms:KeyOrigin".into(), ContextValue::Single("AWS_KMS".into())),
+        ("kms:MultiRegion".into(), ContextValue::Single(r.multi_region.unwrap_or(false).to_string())),
     ];
     extra.extend(request_tag_keys(&tags));
     access::authorize_account(call, st, "kms:CreateKey", "*", extra.clone())?;
@@ -373,7 +373,7 @@ pub fn tag(call: &mut Call<'_>, st: &mut State, r: TagRequest) -> Result<Value, 
 
 pub fn untag(call: &mut Call<'_>, st: &mut State, r: UntagRequest) -> Result<Value, AwsError> {
     let found = find_mut(call, st, &r.key_id, Ids::Key, false)?;
-    let extra = if r.tag_keys.is_empty() { Vec::new() } else { vec![("aws:TagKeys".to_string(), ContextValue::Multi(r.tag_keys.clone()))] };
+    let extra = if r.tag_keys.is_empty() { Vec::new() } else { vec![("aws:TagKeys".into(), ContextValue::Multi(r.tag_keys.clone()))] };
     authorize(call, st, &found.arn, &Ask { op: "UntagResource", extra, ..Ask::default() })?;
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
     k.tags.retain(|t| !r.tag_keys.contains(&t.key));

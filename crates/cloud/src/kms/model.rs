@@ -2,7 +2,7 @@
 //! store record each (`kms/key/<key ARN>`, `kms/alias/<alias ARN>`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use edgeward_policy::PolicyKind;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,9 @@ use crate::store::Batch;
 
 use super::crypto::RootKey;
 
+/// A key's unwrapped material versions, by material id.
+type MaterialById = HashMap<String, Arc<Vec<u8>>>;
+
 /// KMS state across accounts, loaded from records under `kms/`.
 #[derive(Debug, Default)]
 pub struct KmsState {
@@ -19,8 +22,8 @@ pub struct KmsState {
     pub keys: BTreeMap<String, Key>,
     /// By alias ARN.
     pub aliases: BTreeMap<String, Alias>,
-    /// Unwrapped material by `<key ARN>/<material id>`, filled on first use (memory only).
-    material_cache: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    /// Unwrapped material by key ARN and material id, filled on first use (memory only).
+    material_cache: RwLock<HashMap<String, MaterialById>>,
 }
 
 impl KmsState {
@@ -38,21 +41,23 @@ impl KmsState {
 
     /// A key's material version in plaintext (memory only).
     pub(crate) fn material(&self, root: &RootKey, key: &Key, material_id: &str) -> Option<Arc<Vec<u8>>> {
-        let label = format!("{}/{material_id}", key.arn);
-        let mut cache = self.material_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(m) = cache.get(&label) {
+        // Readers (every Decrypt) share the lock and allocate nothing.
+        let cached = self.material_cache.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = cached.get(&key.arn).and_then(|by_id| by_id.get(material_id)) {
             return Some(m.clone());
         }
+        drop(cached);
         let m = key.materials.iter().find(|m| m.id == material_id)?;
+        let label = format!("{}/{material_id}", key.arn);
         let plain = Arc::new(root.unwrap(&label, &hex::decode(&m.wrapped).ok()?)?);
-        cache.insert(label, plain.clone());
+        let mut cache = self.material_cache.write().unwrap_or_else(|e| e.into_inner());
+        cache.entry(key.arn.clone()).or_default().insert(material_id.to_string(), plain.clone());
         Some(plain)
     }
 
     /// Forgets a key's cached material (deletion).
     pub(crate) fn forget(&self, key_arn: &str) {
-        let mut cache = self.material_cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.retain(|label, _| !label.starts_with(&format!("{key_arn}/")));
+        self.material_cache.write().unwrap_or_else(|e| e.into_inner()).remove(key_arn);
     }
 
     /// Writes a key's record into a batch.

@@ -7,7 +7,7 @@ use super::model::{Bucket, BucketRecord, DefaultEncryption, PublicAccessBlock, V
 use super::request::{iam_action, valid_bucket_name, S3Request};
 use super::wire::{self, document, parse_xml};
 use super::{authorize, bucket, bucket_mut, Reply};
-use crate::authz::Access;
+use crate::authz::{Access, ContextKey};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::protocol::xml_in;
@@ -442,9 +442,9 @@ pub fn encryption(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[
 }
 
 /// S3 condition keys a request carries into every decision on it.
-pub fn request_context(req: &S3Request) -> Vec<(String, ContextValue)> {
+pub fn request_context(req: &S3Request) -> Vec<(ContextKey, ContextValue)> {
     let mut ctx = Vec::new();
-    let single = |k: &str, v: &str| (k.to_string(), ContextValue::Single(v.to_string()));
+    let single = |k: &'static str, v: &str| (k.into(), ContextValue::Single(v.to_string()));
     for (header, key) in [
         ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
         ("x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-server-side-encryption-aws-kms-key-id"),

@@ -286,7 +286,7 @@ fn allow(call: &mut Call<'_>, st: &State, req: &S3Request) -> Result<(), AwsErro
     let mut ctx = Vec::new();
     for (param, key) in [("prefix", "s3:prefix"), ("delimiter", "s3:delimiter"), ("max-keys", "s3:max-keys")] {
         if let Some(v) = req.q(param) {
-            ctx.push((key.to_string(), ContextValue::Single(v.to_string())));
+            ctx.push((key.into(), ContextValue::Single(v.to_string())));
         }
     }
     authorize(call, st, b, None, iam_action(req.op, false), req, ctx)

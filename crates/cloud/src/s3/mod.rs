@@ -36,7 +36,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode};
 use hyper::body::Incoming;
 
-use crate::authz::Access;
+use crate::authz::{Access, ContextKey};
 use crate::call::{Call, TrailDraft};
 use crate::error::AwsError;
 use crate::http::Body;
@@ -372,7 +372,7 @@ pub fn authorize(
     key: Option<&str>,
     action: &str,
     req: &S3Request,
-    context: Vec<(String, edgeward_policy::ContextValue)>,
+    context: Vec<(ContextKey, edgeward_policy::ContextValue)>,
 ) -> Result<(), AwsError> {
     let access = bucket_access(call, bucket, key, action, req, context);
     // CloudTrail lists an object operation's object and its bucket.
@@ -395,7 +395,7 @@ pub fn bucket_access(
     key: Option<&str>,
     action: &str,
     req: &S3Request,
-    mut context: Vec<(String, edgeward_policy::ContextValue)>,
+    mut context: Vec<(ContextKey, edgeward_policy::ContextValue)>,
 ) -> Access {
     let resource = match key {
         Some(k) => format!("arn:aws:s3:::{}/{k}", bucket.rec.name),

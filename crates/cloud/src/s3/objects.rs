@@ -18,6 +18,7 @@ use super::{authorize, bucket, bucket_mut, sse, step, Reply, ReplyBody};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::{State, Tag};
+use crate::authz::ContextKey;
 
 /// Largest single PUT S3 accepts (5 GiB).
 pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -259,9 +260,9 @@ pub fn publish(call: &mut Call<'_>, st: &mut State, mut v: Version) -> Result<St
 }
 
 /// S3 condition keys of a write: tags requested on the object.
-pub fn write_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
-    let mut ctx: Vec<(String, ContextValue)> =
-        tags.iter().map(|t| (format!("s3:RequestObjectTag/{}", t.key), ContextValue::Single(t.value.clone()))).collect();
+pub fn write_context(tags: &[Tag]) -> Vec<(ContextKey, ContextValue)> {
+    let mut ctx: Vec<(ContextKey, ContextValue)> =
+        tags.iter().map(|t| (format!("s3:RequestObjectTag/{}", t.key).into(), ContextValue::Single(t.value.clone()))).collect();
     if !tags.is_empty() {
         ctx.push(("s3:RequestObjectTagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
     }
@@ -768,8 +769,8 @@ pub fn delete_objects(call: &mut Call<'_>, st: &mut State, req: &S3Request, body
 pub fn tagging(call: &mut Call<'_>, st: &mut State, req: &S3Request, body: &[u8]) -> Result<Reply, AwsError> {
     let b = bucket(st, req.bucket())?;
     let versioned_req = req.q("versionId").is_some();
-    let existing_tags: Vec<(String, ContextValue)> = find_version(b, req)
-        .map(|v| v.tags.iter().map(|t| (format!("s3:ExistingObjectTag/{}", t.key), ContextValue::Single(t.value.clone()))).collect())
+    let existing_tags: Vec<(ContextKey, ContextValue)> = find_version(b, req)
+        .map(|v| v.tags.iter().map(|t| (format!("s3:ExistingObjectTag/{}", t.key).into(), ContextValue::Single(t.value.clone()))).collect())
         .unwrap_or_default();
     let new_tags = if req.op == "PutObjectTagging" { Some(wire::parse_tagging(body)?) } else { None };
     let mut ctx = existing_tags;

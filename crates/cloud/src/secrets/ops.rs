@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{self, b64, Secret, SecretRef, Version, CURRENT, MAX_LABELS_PER_VERSION};
 use super::password::{self, PasswordSpec};
 use super::{crypto, record_key, Due, SecretKey};
-use crate::authz::Access;
+use crate::authz::{Access, ContextKey};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::{self, PolicyDoc, State, Tag};
@@ -212,22 +212,22 @@ impl Target {
     }
 }
 
-fn single(k: &str, v: impl Into<String>) -> (String, ContextValue) {
-    (k.to_string(), ContextValue::Single(v.into()))
+fn single(k: impl Into<ContextKey>, v: impl Into<String>) -> (ContextKey, ContextValue) {
+    (k.into(), ContextValue::Single(v.into()))
 }
 
 /// Asks the one decision point for `secretsmanager:<action>` on the target, with the
 /// secret's policy, its tags (`aws:ResourceTag/…` and `secretsmanager:ResourceTag/…`),
 /// `secretsmanager:SecretId` and the operation's own keys. A denial is Secrets Manager's
 /// `AccessDeniedException` naming the secret as the caller named it.
-fn authorize(call: &mut Call<'_>, st: &State, action: &str, t: &Target, extra: Vec<(String, ContextValue)>) -> Result<(), AwsError> {
+fn authorize(call: &mut Call<'_>, st: &State, action: &str, t: &Target, extra: Vec<(ContextKey, ContextValue)>) -> Result<(), AwsError> {
     let mut a = Access::new(&format!("secretsmanager:{action}"), t.arn.clone(), &t.account);
     a.resource_policy = t.policy.clone();
     a.resource_tags = t.tags.clone();
     if t.arn != "*" {
         a.context.push(single("secretsmanager:SecretId", t.arn.clone()));
         for tag in &t.tags {
-            a.context.push(single(&format!("secretsmanager:ResourceTag/{}", tag.key), tag.value.clone()));
+            a.context.push(single(format!("secretsmanager:ResourceTag/{}", tag.key), tag.value.clone()));
         }
         if !call.trail.resources.iter().any(|(arn, _)| *arn == t.arn) {
             call.trail.resources.push((t.arn.clone(), RESOURCE_TYPE.to_string()));
@@ -256,7 +256,7 @@ fn open(
     st: &State,
     action: &str,
     id: &str,
-    extra: Vec<(String, ContextValue)>,
+    extra: Vec<(ContextKey, ContextValue)>,
     deleted_message: Option<&str>,
 ) -> Result<SecretKey, AwsError> {
     let key = resolve(call, st, id)?;
@@ -280,7 +280,7 @@ fn open_mut(
     st: &mut State,
     action: &str,
     id: &str,
-    extra: Vec<(String, ContextValue)>,
+    extra: Vec<(ContextKey, ContextValue)>,
     deleted_message: Option<&str>,
 ) -> Result<SecretKey, AwsError> {
     call.making_due_changes(st, |call, st| open(call, st, action, id, extra.clone(), deleted_message))
@@ -450,7 +450,7 @@ pub fn create_secret(call: &mut Call<'_>, st: &mut State, i: CreateSecretInput) 
     extra.extend(i.description.as_ref().map(|d| single("secretsmanager:Description", d.clone())));
     extra.extend(kms.as_ref().map(|k| single("secretsmanager:KmsKeyId", k.clone())));
     for t in &tags {
-        extra.push(single(&format!("aws:RequestTag/{}", t.key), t.value.clone()));
+        extra.push(single(format!("aws:RequestTag/{}", t.key), t.value.clone()));
     }
     if !tags.is_empty() {
         extra.push(("aws:TagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
@@ -1145,7 +1145,7 @@ pub fn tag_resource(call: &mut Call<'_>, st: &mut State, i: TagResourceInput) ->
     let id = need(&i.secret_id, "secretId")?.to_string();
     let tags = from_wire(Some(i.tags.clone().ok_or_else(|| required("tags"))?));
     check_tags(&tags)?;
-    let mut extra: Vec<(String, ContextValue)> = tags.iter().map(|t| single(&format!("aws:RequestTag/{}", t.key), t.value.clone())).collect();
+    let mut extra: Vec<(ContextKey, ContextValue)> = tags.iter().map(|t| single(format!("aws:RequestTag/{}", t.key), t.value.clone())).collect();
     extra.push(("aws:TagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
     let key = open_mut(call, st, "TagResource", &id, extra, Some(DELETED_CANT))?;
     let s = secret_mut(st, &key);
@@ -1168,7 +1168,7 @@ pub fn tag_resource(call: &mut Call<'_>, st: &mut State, i: TagResourceInput) ->
 pub fn untag_resource(call: &mut Call<'_>, st: &mut State, i: UntagResourceInput) -> Result<Empty, AwsError> {
     let id = need(&i.secret_id, "secretId")?.to_string();
     let keys = i.tag_keys.clone().ok_or_else(|| required("tagKeys"))?;
-    let extra = vec![("aws:TagKeys".to_string(), ContextValue::Multi(keys.clone()))];
+    let extra = vec![("aws:TagKeys".into(), ContextValue::Multi(keys.clone()))];
     let key = open_mut(call, st, "UntagResource", &id, extra, Some(DELETED_CANT))?;
     secret_mut(st, &key).tags.retain(|t| !keys.contains(&t.key));
     save(call, st, &key);

@@ -26,7 +26,7 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
-use crate::authz::Access;
+use crate::authz::{Access, ContextKey};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::protocol::{json, query};
@@ -321,7 +321,7 @@ pub(crate) fn queue_url(host: &str, q: &QueueId) -> String {
 
 /// Asks the decision point for `sqs:<action>` on a queue, with its policy as the resource
 /// policy and its tags as `aws:ResourceTag/…`; notes the queue for the trail.
-pub(crate) fn authorize(call: &mut Call<'_>, st: &State, q: &Queue, action: &str, context: Vec<(String, edgeward_policy::ContextValue)>) -> Result<(), AwsError> {
+pub(crate) fn authorize(call: &mut Call<'_>, st: &State, q: &Queue, action: &str, context: Vec<(ContextKey, edgeward_policy::ContextValue)>) -> Result<(), AwsError> {
     let mut access = Access::new(&format!("sqs:{action}"), q.arn(), &q.rec.account);
     access.resource_policy = q.policy.as_ref().and_then(|p| p.policy().cloned());
     access.resource_tags = q.rec.tags.iter().map(|(k, v)| Tag { key: k.clone(), value: v.clone() }).collect();

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::model::{delivery_key, message_key, queue_arn, queue_key, Queue, QueueId, QueueRecord};
 use super::{authorize, int_of, invalid, map_of, no_queue, queue_of, queue_url, required, str_of, strings_of, Ctx};
-use crate::authz::Access;
+use crate::authz::{Access, ContextKey};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::{put, PolicyDoc, State};
@@ -175,8 +175,8 @@ fn valid_name(name: &str, fifo: bool) -> bool {
     name.len() <= 80 && base.is_some_and(|b| !b.is_empty() && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
 }
 
-fn tag_context(tags: &BTreeMap<String, String>) -> Vec<(String, ContextValue)> {
-    let mut ctx: Vec<(String, ContextValue)> = tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}"), ContextValue::Single(v.clone()))).collect();
+fn tag_context(tags: &BTreeMap<String, String>) -> Vec<(ContextKey, ContextValue)> {
+    let mut ctx: Vec<(ContextKey, ContextValue)> = tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}").into(), ContextValue::Single(v.clone()))).collect();
     if !tags.is_empty() {
         ctx.push(("aws:TagKeys".into(), ContextValue::Multi(tags.keys().cloned().collect())));
     }

@@ -125,7 +125,7 @@ pub(super) fn assume_role(call: &mut Call<'_>, input: AssumeRoleInput) -> Result
         access.resource_tags = r.tags.clone();
     }
     for t in &tags {
-        access = access.key(&format!("aws:RequestTag/{}", t.key), t.value.clone());
+        access = access.key(format!("aws:RequestTag/{}", t.key), t.value.clone());
     }
     if !tags.is_empty() {
         access = access.keys("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
