@@ -142,6 +142,11 @@ fn open(
     Ok((arn, plain, parsed.material_id))
 }
 
+/// Decrypt as `via` on its caller's behalf (forward access): the blob and context borrowed.
+pub fn decrypt_via(call: &mut Call<'_>, st: &State, blob: &[u8], ctx: &Context, via: &str) -> Result<Vec<u8>, AwsError> {
+    open(call, st, blob, None, ctx, Some(via), "Decrypt", None).map(|(_, plaintext, _)| plaintext)
+}
+
 pub fn decrypt(call: &mut Call<'_>, st: &State, r: DecryptRequest, via: Option<&str>) -> Result<DecryptResponse, AwsError> {
     encryption_algorithm(r.encryption_algorithm.as_deref(), "encryptionAlgorithm")?;
     check_tokens(r.grant_tokens.as_deref())?;

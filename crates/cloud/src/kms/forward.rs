@@ -14,7 +14,7 @@ use crate::state::State;
 
 use super::access::{self, MANAGED_SERVICES};
 use super::data;
-use super::wire::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
+use super::wire::{EncryptRequest, GenerateDataKeyRequest};
 
 /// KMS used by another service on the caller's behalf (forward access): authorized as the
 /// caller with kms:ViaService = "<via>.<region>.amazonaws.com", aws:CalledVia = ["<via>.amazonaws.com"],
@@ -48,10 +48,7 @@ pub fn decrypt_for(call: &mut Call<'_>, st: &mut State, via: &str, ciphertext: &
 /// [`decrypt_for`] under the read lock: a due change to the key stops the call (`Call::due`).
 pub fn decrypt_for_read(call: &mut Call<'_>, st: &State, via: &str, ciphertext: &[u8], context: &BTreeMap<String, String>) -> Result<Vec<u8>, AwsError> {
     let params = json!({"encryptionContext": context, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"});
-    forwarded(call, st, "Decrypt", via, params, |call, st| {
-        let r = DecryptRequest { ciphertext_blob: ciphertext.to_vec(), encryption_context: Some(context.clone()), ..Default::default() };
-        data::decrypt(call, st, r, Some(via)).map(|o| o.plaintext)
-    })
+    forwarded(call, st, "Decrypt", via, params, |call, st| data::decrypt_via(call, st, ciphertext, context, via))
 }
 
 /// A data key made through forward access (for envelope encryption, e.g. S3 SSE-KMS).
