@@ -1,7 +1,7 @@
 //! The one decision point. A service describes the access it needs (action, resource,
-//! owner account, resource policy, its own condition keys); this module fills the global
-//! condition keys from the real request, gathers the caller's policies (identity,
-//! boundary, session) and asks `edgeward-policy` for the decision. A denial carries AWS's
+//! owner account, resource policy, its own condition keys); this module gathers the
+//! caller's policies (identity, boundary, session), fills the condition keys they read from
+//! the real request, and asks `edgeward-policy` for the decision. A denial carries AWS's
 //! message and the full explanation, kept by request id.
 
 use std::sync::Arc;
@@ -78,8 +78,18 @@ pub struct Denied {
     pub explanation: Explanation,
 }
 
+/// Condition keys a service computes only when a decision reads them: called with the keys
+/// the decision reads, the caller and the request's facts, it adds those it has.
+pub type Fill<'f> = &'f dyn Fn(&Keys<'_>, &Caller, &RequestFacts<'_>, &mut Vec<(ContextKey, ContextValue)>);
+
 /// Decides whether `caller` may make `access`.
 pub fn authorize(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access) -> Result<(), Box<Denied>> {
+    authorize_with(state, caller, facts, access, &|_, _, _, _| {})
+}
+
+/// [`authorize`], with more of the access's condition keys from `fill`: for keys that cost
+/// something to compute (a KMS call has a dozen), of which a decision reads few or none.
+pub fn authorize_with(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access, fill: Fill<'_>) -> Result<(), Box<Denied>> {
     let policies = gather(state, caller);
     // Build only the context keys the policies read: most read none, and gathering all two
     // dozen would be most of the work.
@@ -90,7 +100,7 @@ pub fn authorize(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
         .chain([&policies.identity, &policies.boundary, &policies.session].into_iter().flatten().map(|(p, _)| p.as_ref()))
         .flat_map(Policy::context_keys)
         .collect();
-    let request = build_request(state, caller, facts, access, &Keys::Read(read));
+    let request = build_request(state, caller, facts, access, &Keys(read), fill);
     fn set<'a>(access: &'a Access, identity: Vec<&'a Policy>, boundary: Vec<&'a Policy>, session: Vec<&'a Policy>) -> PolicySet<'a> {
         PolicySet {
             identity,
@@ -109,9 +119,8 @@ pub fn authorize(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
     if evaluate(&request, &fast) == Decision::Allowed {
         return Ok(());
     }
-    // Denials are rare: only their explanation pays for labelling policies by name, and
-    // for the whole context it shows.
-    let request = build_request(state, caller, facts, access, &Keys::All);
+    // Denials are rare: only their explanation pays for labelling policies by name. (It
+    // traces only the keys the policies read: the request above has them all.)
     let label = |list: &[(Arc<Policy>, &str)]| list.iter().map(|(p, name)| (**p).clone().with_name(*name)).collect::<Vec<_>>();
     let (identity, boundary, session) = (label(&policies.identity), label(&policies.boundary), label(&policies.session));
     let named = set(access, identity.iter().collect(), boundary.iter().collect(), session.iter().collect());
@@ -180,39 +189,29 @@ fn deny_nothing_allowed() -> Policy {
     Policy { name: Some("empty-session-policy".into()), version: None, id: None, statements: Vec::new() }
 }
 
-/// Which context keys a request needs.
-enum Keys<'a> {
-    /// Those the policies read (lowercased; see `Policy::context_keys`).
-    Read(Vec<&'a str>),
-    /// All of them, for an explanation.
-    All,
-}
+/// The context keys a decision reads: those its policies read (lowercased; see
+/// `Policy::context_keys`).
+pub struct Keys<'a>(Vec<&'a str>);
 
 impl Keys<'_> {
-    fn has(&self, key: &str) -> bool {
-        match self {
-            Keys::Read(keys) => keys.iter().any(|k| k.eq_ignore_ascii_case(key)),
-            Keys::All => true,
-        }
+    pub fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|k| k.eq_ignore_ascii_case(key))
     }
 
-    /// Whether some key under `prefix` (e.g. `aws:principaltag/`, lowercase) is needed.
-    fn has_prefix(&self, prefix: &str) -> bool {
-        match self {
-            Keys::Read(keys) => keys.iter().any(|k| k.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))),
-            Keys::All => true,
-        }
+    /// Whether some key under `prefix` (e.g. `aws:principaltag/`, lowercase) is read.
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.0.iter().any(|k| k.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)))
     }
 }
 
 /// The request with the context keys it needs filled from the real call.
-fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access, keys: &Keys<'_>) -> Request {
+fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access, keys: &Keys<'_>, fill: Fill<'_>) -> Request {
     let mut principal = Principal::parse(&caller.arn);
     if let CallerKind::AssumedRole { role_arn, .. } = &caller.kind {
         principal = principal.with_role_arn(role_arn.clone());
     }
     let mut b = RequestBuilder::new(principal, &access.action, &access.resource).resource_account(&access.resource_account);
-    if matches!(keys, Keys::Read(read) if read.is_empty()) {
+    if keys.0.is_empty() {
         return b.build();
     }
     // The global keys' names are fixed: `insert_static` stores them without allocating.
@@ -267,6 +266,14 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
         match k {
             ContextKey::Borrowed(k) => b.insert_static(k, v.clone()),
             ContextKey::Owned(k) => b.insert(k, v.clone()),
+        }
+    }
+    let mut filled = Vec::new();
+    fill(keys, caller, facts, &mut filled);
+    for (k, v) in filled.into_iter().filter(|(k, _)| keys.has(k)) {
+        match k {
+            ContextKey::Borrowed(k) => b.insert_static(k, v),
+            ContextKey::Owned(k) => b.insert(&k, v),
         }
     }
     b.build()

@@ -100,10 +100,15 @@ impl<'c> Call<'c> {
     /// Asks the one decision point; a denial is recorded (its explanation kept under this
     /// request id) and returned as AWS's AccessDenied error.
     pub fn authorize(&mut self, state: &State, access: &Access) -> Result<(), AwsError> {
+        self.authorize_with(state, access, &|_, _, _, _| {})
+    }
+
+    /// [`Call::authorize`] with condition keys computed only when read (`authz::Fill`).
+    pub fn authorize_with(&mut self, state: &State, access: &Access, fill: authz::Fill<'_>) -> Result<(), AwsError> {
         if !self.enforce {
             return Ok(());
         }
-        match authz::authorize(state, &self.caller, &self.facts(), access) {
+        match authz::authorize_with(state, &self.caller, &self.facts(), access, fill) {
             Ok(()) => Ok(()),
             Err(denied) => {
                 let record = serde_json::json!({

@@ -745,6 +745,8 @@ fn evaluate_and_explain_agree() {
             }
             let only = only.build();
             assert_eq!(evaluate(&only, &set), fast, "the request with only the keys the set reads ({read:?}) decided differently\n{}", ctx());
+            let traced = |r: &Request| serde_json::to_value(explain(r, &set)).expect("an explanation serializes");
+            assert_eq!(traced(&only), traced(&req), "the request with only the keys the set reads explained differently\n{}", ctx());
             if read.is_empty() {
                 *decisions.entry("without context").or_insert(0usize) += 1;
             } else if only.context().count() < req.context().count() {

@@ -5,7 +5,7 @@
 
 use edgeward_policy::{ContextValue, Decision, ResourcePolicyMode};
 
-use crate::authz::{self, Access, ContextKey};
+use crate::authz::{self, Access, ContextKey, Keys, RequestFacts};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::identity::Caller;
@@ -290,53 +290,59 @@ pub fn is_grant_operation(op: &str) -> bool {
     GRANT_OPERATIONS.contains(&op)
 }
 
-/// The condition keys of forward access (a service calling KMS for the caller).
-pub fn via_keys(via: &str, region: &str) -> Vec<(ContextKey, ContextValue)> {
-    let service = format!("{via}.amazonaws.com");
-    vec![
-        ("kms:ViaService".into(), ContextValue::Single(format!("{via}.{region}.amazonaws.com"))),
-        ("aws:CalledVia".into(), ContextValue::Multi(vec![service.clone()])),
-        ("aws:CalledViaFirst".into(), ContextValue::Single(service.clone())),
-        ("aws:CalledViaLast".into(), ContextValue::Single(service)),
-        ("aws:ViaAWSService".into(), ContextValue::Single("true".into())),
-    ]
-}
-
-/// The request `authz` decides for a call on a key.
-pub fn access_for(call: &Call<'_>, st: &State, key: &Key, ask: &Ask<'_>) -> Access {
+/// The request `authz` decides for a call on a key; its KMS condition keys are `key_context`.
+pub fn access_for(key: &Key, ask: &Ask<'_>) -> Access {
     let mut a = Access::new(&format!("kms:{}", ask.op), key.arn.clone(), &key.account);
     a.resource_policy = key.policy.policy().cloned();
     a.mode = ResourcePolicyMode::Required;
     a.resource_tags = key.tags.clone();
+    a
+}
+
+/// The KMS condition keys of a call on `key` that a decision reads (`keys`): a call has a
+/// dozen, key policies read one or two, so each is made only when asked for.
+fn key_context(st: &State, key: &Key, ask: &Ask<'_>, keys: &Keys<'_>, caller: &Caller, facts: &RequestFacts<'_>, out: &mut Vec<(ContextKey, ContextValue)>) {
+    let put = |out: &mut Vec<(ContextKey, ContextValue)>, name: &'static str, value: &dyn Fn() -> ContextValue| {
+        if keys.has(name) {
+            out.push((name.into(), value()));
+        }
+    };
     let single = |v: &str| ContextValue::Single(v.to_string());
-    a.context.push(("kms:CallerAccount".into(), single(&call.caller.account)));
-    a.context.push(("kms:KeySpec".into(), single(&key.spec)));
-    a.context.push(("kms:KeyUsage".into(), single(&key.usage)));
-    a.context.push(("kms:KeyOrigin".into(), single("AWS_KMS")));
-    a.context.push(("kms:MultiRegion".into(), single(if key.multi_region { "true" } else { "false" })));
-    let aliases = st.kms.aliases_of(key);
-    if !aliases.is_empty() {
-        a.context.push(("kms:ResourceAliases".into(), ContextValue::Multi(aliases)));
+    put(out, "kms:CallerAccount", &|| single(&caller.account));
+    put(out, "kms:KeySpec", &|| single(&key.spec));
+    put(out, "kms:KeyUsage", &|| single(&key.usage));
+    put(out, "kms:KeyOrigin", &|| single("AWS_KMS"));
+    put(out, "kms:MultiRegion", &|| single(if key.multi_region { "true" } else { "false" }));
+    if keys.has("kms:ResourceAliases") {
+        let aliases = st.kms.aliases_of(key);
+        if !aliases.is_empty() {
+            out.push(("kms:ResourceAliases".into(), ContextValue::Multi(aliases)));
+        }
     }
     if let Some(alias) = ask.alias {
-        a.context.push(("kms:RequestAlias".into(), single(alias)));
+        put(out, "kms:RequestAlias", &|| single(alias));
     }
     if let Some(ctx) = ask.context {
-        for (k, v) in ctx {
-            a.context.push((format!("kms:EncryptionContext:{k}").into(), single(v)));
+        if keys.has_prefix("kms:encryptioncontext:") {
+            out.extend(ctx.iter().map(|(k, v)| (format!("kms:EncryptionContext:{k}").into(), single(v))));
         }
         if !ctx.is_empty() {
-            a.context.push(("kms:EncryptionContextKeys".into(), ContextValue::Multi(ctx.keys().cloned().collect())));
+            put(out, "kms:EncryptionContextKeys", &|| ContextValue::Multi(ctx.keys().cloned().collect()));
         }
     }
     if let Some(via) = ask.via {
-        a.context.extend(via_keys(via, &call.region));
+        // Forward access (a service calling KMS for the caller).
+        let service = || single(&format!("{via}.amazonaws.com"));
+        put(out, "kms:ViaService", &|| ContextValue::Single(format!("{via}.{}.amazonaws.com", facts.region)));
+        put(out, "aws:CalledVia", &|| ContextValue::Multi(vec![format!("{via}.amazonaws.com")]));
+        put(out, "aws:CalledViaFirst", &service);
+        put(out, "aws:CalledViaLast", &service);
+        put(out, "aws:ViaAWSService", &|| single("true"));
     }
     if matches!(ask.op, "CreateGrant" | "ListGrants" | "RevokeGrant") {
-        a.context.push(("kms:GrantIsForAWSResource".into(), single(if ask.via.is_some() { "true" } else { "false" })));
+        put(out, "kms:GrantIsForAWSResource", &|| single(if ask.via.is_some() { "true" } else { "false" }));
     }
-    a.context.extend(ask.extra.iter().cloned());
-    a
+    out.extend(ask.extra.iter().filter(|(k, _)| keys.has(k)).cloned());
 }
 
 /// Authorizes a call on a key: the key policy must allow (directly, or by naming the
@@ -344,19 +350,22 @@ pub fn access_for(call: &Call<'_>, st: &State, key: &Key, ask: &Ask<'_>) -> Acce
 /// the caller; an explicit deny in any policy wins over grants.
 pub fn authorize(call: &mut Call<'_>, st: &State, arn: &str, ask: &Ask<'_>) -> Result<(), AwsError> {
     let Some(key) = st.kms.keys.get(arn) else { return Err(not_found(format!("Key '{arn}' does not exist"))) };
-    let access = access_for(call, st, key, ask);
     if !call.enforce {
         return Ok(());
     }
+    let access = access_for(key, ask);
+    let fill = |keys: &Keys<'_>, caller: &Caller, facts: &RequestFacts<'_>, out: &mut Vec<(ContextKey, ContextValue)>| {
+        key_context(st, key, ask, keys, caller, facts, out)
+    };
     let grant_op = ask.grant_op.unwrap_or(ask.op);
     if is_grant_operation(grant_op) && key.grants.iter().any(|g| grant_allows(g, &call.caller, grant_op, ask.context)) {
-        match authz::authorize(st, &call.caller, &call.facts(), &access) {
+        match authz::authorize_with(st, &call.caller, &call.facts(), &access, &fill) {
             Ok(()) => return Ok(()),
             Err(denied) if denied.explanation.decision != Decision::ExplicitlyDenied => return Ok(()),
             Err(_) => {}
         }
     }
-    call.authorize(st, &access)
+    call.authorize_with(st, &access, &fill)
 }
 
 /// Authorizes an action that names no key (`kms:CreateKey`, `kms:ListKeys`, …): IAM only.

@@ -398,7 +398,13 @@ fn encryption_context_condition_keys() {
     ]});
     let arn = create(&cloud, &owner, json!({"Policy": policy.to_string()}));
     run(&cloud, &owner, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x"), "EncryptionContext": {"tenant": "t1"}})).unwrap();
-    assert_eq!(code(run(&cloud, &owner, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x"), "EncryptionContext": {"tenant": "t2"}}))), "AccessDeniedException");
+    let (denied, call) = run_call(&cloud, &owner, "Encrypt", json!({"KeyId": arn, "Plaintext": b64(b"x"), "EncryptionContext": {"tenant": "t2"}}));
+    assert_eq!(code(denied), "AccessDeniedException");
+    // The one KMS key the policy reads reached the decision, made only because it was read.
+    let [(_, decision)] = &call.batch.decisions[..] else { panic!("one decision recorded: {:?}", call.batch.decisions.len()) };
+    let decision: Value = serde_json::from_slice(decision).unwrap();
+    let deny = &decision["explanation"]["policies"][0]["statements"][1]["conditions"][0];
+    assert_eq!((&deny["key"], &deny["actual"]), (&json!("kms:EncryptionContext:tenant"), &json!(["t2"])), "{decision}");
 }
 
 /// Runs one operation and returns the call too (its trail draft).
