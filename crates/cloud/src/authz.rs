@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use edgeward_policy::{
-    evaluate, explain, ContextValue, Decision, Explanation, Policy, PolicyRole, PolicySet, Principal, Request,
-    RequestBuilder, ResourcePolicyMode,
+    evaluate, explain, ContextValue, Decision, Explanation, Policy, PolicyRole, PolicySet, Principal, PrincipalKind,
+    Request, RequestBuilder, ResourcePolicyMode,
 };
 
 use crate::error::AwsError;
@@ -206,11 +206,7 @@ impl Keys<'_> {
 
 /// The request with the context keys it needs filled from the real call.
 fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, access: &Access, keys: &Keys<'_>, fill: Fill<'_>) -> Request {
-    let mut principal = Principal::parse(&caller.arn);
-    if let CallerKind::AssumedRole { role_arn, .. } = &caller.kind {
-        principal = principal.with_role_arn(role_arn.clone());
-    }
-    let mut b = RequestBuilder::new(principal, &access.action, &access.resource).resource_account(&access.resource_account);
+    let mut b = RequestBuilder::in_account(principal(caller), &access.action, &access.resource, &access.resource_account);
     if keys.0.is_empty() {
         return b.build();
     }
@@ -279,6 +275,18 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
     b.build()
 }
 
+/// The caller as the policy engine sees it: what `Principal::parse` reads from its ARN, with
+/// the session's role ARN (and its path), made without parsing.
+fn principal(caller: &Caller) -> Principal {
+    let (kind, role_arn) = match &caller.kind {
+        CallerKind::Root => (PrincipalKind::Root, None),
+        CallerKind::User { .. } => (PrincipalKind::User, None),
+        CallerKind::AssumedRole { role_arn, .. } => (PrincipalKind::RoleSession, Some(role_arn.clone())),
+        CallerKind::Anonymous => return Principal::anonymous(),
+    };
+    Principal { arn: caller.arn.clone(), kind, account: Some(caller.account.clone()), role_arn }
+}
+
 /// `aws:PrincipalTag/*`: the user's tags, or the role's tags overridden by session tags.
 pub fn principal_tags(state: &State, caller: &Caller) -> Vec<Tag> {
     let Some(iam) = state.iam.get(&caller.account) else { return Vec::new() };
@@ -333,4 +341,36 @@ fn denial_error(caller: &Caller, access: &Access, e: &Explanation, has_session_p
     };
     let code = "AccessDenied";
     AwsError::new(403, code, format!("{head}{tail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_principal_made_from_a_caller_is_the_one_its_arn_reads_as() {
+        let session = Caller {
+            kind: CallerKind::AssumedRole {
+                role_name: "r".into(),
+                role_arn: "arn:aws:iam::222222222222:role/team/r".into(),
+                role_id: "AROAEXAMPLE".into(),
+                session_name: "s".into(),
+                session_tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
+                chained: false,
+            },
+            ..Caller::root("222222222222", "ASIAEXAMPLE")
+        };
+        let session = Caller { arn: "arn:aws:sts::222222222222:assumed-role/r/s".into(), ..session };
+        let user = Caller {
+            kind: CallerKind::User { name: "alice".into(), id: "AIDAEXAMPLE".into(), path: "/".into() },
+            arn: "arn:aws:iam::111111111111:user/alice".into(),
+            ..Caller::root("111111111111", "AKIAEXAMPLE")
+        };
+        let root = Caller::root("111111111111", "AKIAEXAMPLE");
+        assert_eq!(principal(&session), Principal::parse(&session.arn).with_role_arn("arn:aws:iam::222222222222:role/team/r"));
+        for caller in [user, root] {
+            assert_eq!(principal(&caller), Principal::parse(&caller.arn));
+        }
+    }
 }

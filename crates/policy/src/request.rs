@@ -164,6 +164,16 @@ pub struct RequestBuilder {
 impl RequestBuilder {
     pub fn new(principal: Principal, action: &str, resource: &str) -> RequestBuilder {
         let resource_account = Arn::parse(resource).map(|a| a.account.to_string()).filter(|a| !a.is_empty());
+        RequestBuilder::owned_by(principal, action, resource, resource_account)
+    }
+
+    /// [`RequestBuilder::new`] for a resource whose owner is known (`account`; empty when
+    /// unknown), rather than read from its ARN (an S3 ARN names no account).
+    pub fn in_account(principal: Principal, action: &str, resource: &str, account: &str) -> RequestBuilder {
+        RequestBuilder::owned_by(principal, action, resource, Some(account.to_string()).filter(|a| !a.is_empty()))
+    }
+
+    fn owned_by(principal: Principal, action: &str, resource: &str, resource_account: Option<String>) -> RequestBuilder {
         RequestBuilder {
             req: Request {
                 principal,
