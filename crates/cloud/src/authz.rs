@@ -198,7 +198,7 @@ impl Keys<'_> {
         self.0.iter().any(|k| k.eq_ignore_ascii_case(key))
     }
 
-    /// Whether some key under `prefix` (e.g. `aws:principaltag/`, lowercase) is read.
+    /// Whether some key under `prefix` (e.g. `aws:PrincipalTag/`, any case) is read.
     pub fn has_prefix(&self, prefix: &str) -> bool {
         self.0.iter().any(|k| k.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)))
     }
@@ -226,14 +226,7 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
     if let CallerKind::User { name, .. } = &caller.kind {
         single(&mut b, "aws:username", &|| name.clone());
     }
-    if keys.has_prefix("aws:principaltag/") {
-        for tag in principal_tags(state, caller) {
-            let key = format!("aws:PrincipalTag/{}", tag.key);
-            if keys.has(&key) {
-                b.insert(&key, ContextValue::Single(tag.value));
-            }
-        }
-    }
+    insert_tags(&mut b, keys, "aws:PrincipalTag/", || principal_tags(state, caller));
     single(&mut b, "aws:SourceIp", &|| facts.source_ip.to_string());
     single(&mut b, "aws:UserAgent", &|| facts.user_agent.to_string());
     single(&mut b, "aws:SecureTransport", &|| facts.secure_transport.to_string());
@@ -250,29 +243,30 @@ fn build_request(state: &State, caller: &Caller, facts: &RequestFacts<'_>, acces
     if let Some(si) = &caller.source_identity {
         single(&mut b, "aws:SourceIdentity", &|| si.clone());
     }
-    if keys.has_prefix("aws:resourcetag/") {
-        for tag in &access.resource_tags {
-            let key = format!("aws:ResourceTag/{}", tag.key);
-            if keys.has(&key) {
-                b.insert(&key, ContextValue::Single(tag.value.clone()));
-            }
-        }
-    }
+    insert_tags(&mut b, keys, "aws:ResourceTag/", || access.resource_tags.clone());
     for (k, v) in access.context.iter().filter(|(k, _)| keys.has(k)) {
-        match k {
-            ContextKey::Borrowed(k) => b.insert_static(k, v.clone()),
-            ContextKey::Owned(k) => b.insert(k, v.clone()),
-        }
+        b.insert_key(k.clone(), v.clone());
     }
     let mut filled = Vec::new();
     fill(keys, caller, facts, &mut filled);
     for (k, v) in filled.into_iter().filter(|(k, _)| keys.has(k)) {
-        match k {
-            ContextKey::Borrowed(k) => b.insert_static(k, v),
-            ContextKey::Owned(k) => b.insert(&k, v),
-        }
+        b.insert_key(k, v);
     }
     b.build()
+}
+
+/// `<prefix><tag key>` for each tag a policy reads; `tags` is called only when some key
+/// under the prefix is read.
+fn insert_tags(b: &mut RequestBuilder, keys: &Keys<'_>, prefix: &str, tags: impl FnOnce() -> Vec<Tag>) {
+    if !keys.has_prefix(prefix) {
+        return;
+    }
+    for tag in tags() {
+        let key = format!("{prefix}{}", tag.key);
+        if keys.has(&key) {
+            b.insert_key(key.into(), ContextValue::Single(tag.value));
+        }
+    }
 }
 
 /// The caller as the policy engine sees it: what `Principal::parse` reads from its ARN, with

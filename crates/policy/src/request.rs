@@ -204,16 +204,17 @@ impl RequestBuilder {
     /// Sets a context key (case-insensitive: a later spelling replaces an earlier one,
     /// with its value).
     pub fn insert(&mut self, key: &str, value: ContextValue) {
-        self.set(Cow::Owned(key.to_string()), value);
+        self.insert_key(Cow::Owned(key.to_string()), value);
     }
 
     /// [`RequestBuilder::insert`] for a key known at compile time: nothing is allocated
     /// for the name.
     pub fn insert_static(&mut self, key: &'static str, value: ContextValue) {
-        self.set(Cow::Borrowed(key), value);
+        self.insert_key(Cow::Borrowed(key), value);
     }
 
-    fn set(&mut self, key: Cow<'static, str>, value: ContextValue) {
+    /// [`RequestBuilder::insert`] for a name that is fixed or already made: it is stored as is.
+    pub fn insert_key(&mut self, key: Cow<'static, str>, value: ContextValue) {
         match self.req.context.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
             Some(slot) => *slot = (key, value),
             None => self.req.context.push((key, value)),
