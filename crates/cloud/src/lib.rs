@@ -310,84 +310,80 @@ async fn shutdown_signal() -> &'static str {
 }
 
 
-/// A fresh, empty directory under the system's temporary directory, for unit tests;
-/// removed with everything in it when dropped.
 #[cfg(test)]
-pub(crate) fn test_dir(name: &str) -> TestDir {
-    let dir = std::env::temp_dir().join(format!("edgeward-{name}-{}", ids::uuid()));
-    std::fs::create_dir_all(&dir).expect("a test directory");
-    TestDir(dir)
-}
+pub(crate) use testing::{test_cloud, test_dir, TestDir, TestFile};
 
+/// What unit tests share: temporary directories that remove themselves, and a test cloud.
 #[cfg(test)]
-pub(crate) struct TestDir(std::path::PathBuf);
+mod testing {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
 
-#[cfg(test)]
-impl TestDir {
-    /// The path of `name` inside the directory, which lives as long as the path does.
-    pub(crate) fn file(self, name: &str) -> TestFile {
-        TestFile { path: self.0.join(name), _dir: self }
+    use crate::{ids, Cloud, Config};
+
+    /// A fresh, empty directory under the system's temporary directory; removed with
+    /// everything in it when dropped.
+    pub(crate) fn test_dir(name: &str) -> TestDir {
+        let dir = std::env::temp_dir().join(format!("edgeward-{name}-{}", ids::uuid()));
+        std::fs::create_dir_all(&dir).expect("a test directory");
+        TestDir(dir)
     }
-}
 
-/// A path inside a [`TestDir`], which it keeps (and so removes when dropped).
-#[cfg(test)]
-pub(crate) struct TestFile {
-    path: std::path::PathBuf,
-    _dir: TestDir,
-}
+    pub(crate) struct TestDir(PathBuf);
 
-#[cfg(test)]
-impl std::ops::Deref for TestFile {
-    type Target = std::path::Path;
-
-    fn deref(&self) -> &std::path::Path {
-        &self.path
+    impl TestDir {
+        /// The path of `name` inside the directory, which lives as long as the path does.
+        pub(crate) fn file(self, name: &str) -> TestFile {
+            TestFile { path: self.0.join(name), _dir: self }
+        }
     }
-}
 
-#[cfg(test)]
-impl AsRef<std::path::Path> for TestFile {
-    fn as_ref(&self) -> &std::path::Path {
-        &self.path
+    impl std::ops::Deref for TestDir {
+        type Target = Path;
+
+        fn deref(&self) -> &Path {
+            &self.0
+        }
     }
-}
 
-#[cfg(test)]
-impl std::ops::Deref for TestDir {
-    type Target = std::path::Path;
-
-    fn deref(&self) -> &std::path::Path {
-        &self.0
+    impl Drop for TestDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
-}
 
-#[cfg(test)]
-impl AsRef<std::path::Path> for TestDir {
-    fn as_ref(&self) -> &std::path::Path {
-        &self.0
+    /// A path inside a [`TestDir`], which it keeps (and so removes when dropped).
+    pub(crate) struct TestFile {
+        path: PathBuf,
+        _dir: TestDir,
     }
-}
 
-#[cfg(test)]
-impl Drop for TestDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+    impl std::ops::Deref for TestFile {
+        type Target = Path;
+
+        fn deref(&self) -> &Path {
+            &self.path
+        }
     }
-}
 
-/// A cloud in a fresh temporary data directory, for unit tests.
-#[cfg(test)]
-pub(crate) fn test_cloud(rt: &tokio::runtime::Runtime, accounts: &[&str], compat_moto: bool) -> Arc<Cloud> {
-    let dir = test_dir("cloud");
-    let config = Config {
-        data_dir: dir.to_path_buf(),
-        listen: "127.0.0.1:0".parse().expect("a socket address"),
-        accounts: accounts.iter().map(|a| a.to_string()).collect(),
-        region: "us-east-1".into(),
-        compat_moto,
-    };
-    let cloud = rt.block_on(Cloud::open(config)).expect("a test cloud opens");
-    let _ = cloud.test_dir.set(dir);
-    cloud
+    impl AsRef<Path> for TestFile {
+        fn as_ref(&self) -> &Path {
+            &self.path
+        }
+    }
+
+    /// A cloud in a fresh temporary data directory, removed once the cloud is dropped.
+    pub(crate) fn test_cloud(rt: &tokio::runtime::Runtime, accounts: &[&str], compat_moto: bool) -> Arc<Cloud> {
+        let dir = test_dir("cloud");
+        let config = Config {
+            data_dir: dir.to_path_buf(),
+            listen: "127.0.0.1:0".parse().expect("a socket address"),
+            accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            region: "us-east-1".into(),
+            compat_moto,
+        };
+        let cloud = rt.block_on(Cloud::open(config)).expect("a test cloud opens");
+        let _ = cloud.test_dir.set(dir);
+        cloud
+    }
 }
