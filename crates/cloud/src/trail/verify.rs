@@ -494,16 +494,21 @@ mod tests {
     #[test]
     fn insertion_is_named() {
         let path = trail("insert", 6);
-        // Shift events 4..6 up by one and put a forged event at 4.
-        let mut edits: Vec<Tamper> = (4..=6).rev().map(|s| Tamper::Put(s + 1, record(&path, s))).collect();
-        let mut forged: Value = serde_json::from_slice(&record(&path, 4)).unwrap();
+        insert_forged(&path, 4, 6);
+    }
+
+    /// Shifts events `at..=last` up by one, puts a forged event (chained onto its
+    /// predecessor) at `at`, and checks the verifier names an insertion there and no deletion.
+    fn insert_forged(path: &std::path::Path, at: u64, last: u64) {
+        let mut edits: Vec<Tamper> = (at..=last).rev().map(|s| Tamper::Put(s + 1, record(path, s))).collect();
+        let mut forged: Value = serde_json::from_slice(&record(path, at)).unwrap();
         forged["event"]["eventName"] = "Forged".into();
         let prev = hash32(&forged["edgewardChain"]["prevHash"]).unwrap();
         forged["edgewardChain"]["hash"] = hex::encode(chain_hash(&prev, &serde_json::to_vec(&forged["event"]).unwrap())).into();
-        edits.push(Tamper::Put(4, serde_json::to_vec(&forged).unwrap()));
-        tamper_trail(&path, A, &edits).unwrap();
-        let r = check(&path);
-        assert!(r.problems.iter().any(|p| p.kind == ProblemKind::Inserted && p.seq == Some(4)), "{:?}", r.problems);
+        edits.push(Tamper::Put(at, serde_json::to_vec(&forged).unwrap()));
+        tamper_trail(path, A, &edits).unwrap();
+        let r = check(path);
+        assert!(r.problems.iter().any(|p| p.kind == ProblemKind::Inserted && p.seq == Some(at)), "{:?}", r.problems);
         assert!(!r.problems.iter().any(|p| p.kind == ProblemKind::Deleted), "{:?}", r.problems);
     }
 
@@ -541,17 +546,7 @@ mod tests {
         assert_eq!(r.problems[0].seq, Some(2));
         restore(&[2, 3], &[r2, r3]);
 
-        // Shift events 2..12 up by one and put a forged event at 2.
-        let mut edits: Vec<Tamper> = (2..=12).rev().map(|s| Tamper::Put(s + 1, record(&path, s))).collect();
-        let mut forged: Value = serde_json::from_slice(&record(&path, 2)).unwrap();
-        forged["event"]["eventName"] = "Forged".into();
-        let prev = hash32(&forged["edgewardChain"]["prevHash"]).unwrap();
-        forged["edgewardChain"]["hash"] = hex::encode(chain_hash(&prev, &serde_json::to_vec(&forged["event"]).unwrap())).into();
-        edits.push(Tamper::Put(2, serde_json::to_vec(&forged).unwrap()));
-        tamper_trail(&path, A, &edits).unwrap();
-        let r = check(&path);
-        assert!(r.problems.iter().any(|p| p.kind == ProblemKind::Inserted && p.seq == Some(2)), "{:?}", r.problems);
-        assert!(!r.problems.iter().any(|p| p.kind == ProblemKind::Deleted), "{:?}", r.problems);
+        insert_forged(&path, 2, 12);
     }
 
     #[test]
