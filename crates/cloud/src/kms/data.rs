@@ -8,10 +8,10 @@ use edgeward_policy::ContextValue;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::authz::ContextKey;
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::State;
-use crate::authz::ContextKey;
 
 use super::access::{authorize, check_lifecycle, find, not_found, touched, usable, validation, Ask, Ids};
 use super::crypto;

@@ -5,10 +5,10 @@
 use edgeward_policy::ContextValue;
 use serde_json::{json, Value};
 
+use crate::authz::ContextKey;
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::State;
-use crate::authz::ContextKey;
 
 use super::access::{self, authorize, find, find_mut, grantee_matches, not_found, not_pending, touched, validation, Ask, Ids};
 use super::model::Grant;

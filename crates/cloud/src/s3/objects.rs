@@ -15,10 +15,10 @@ use super::payload::Payload;
 use super::request::{iam_action, S3Request};
 use super::wire::{self, document};
 use super::{authorize, bucket, bucket_mut, sse, step, Reply, ReplyBody};
+use crate::authz::ContextKey;
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::{State, Tag};
-use crate::authz::ContextKey;
 
 /// Largest single PUT S3 accepts (5 GiB).
 pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
