@@ -66,10 +66,9 @@ fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, share
     let c = &call.caller;
     let session_context = c.session_token_issued.map(|issued| SessionContext {
         creation_date: crate::time::iso8601(issued),
-        mfa_authenticated: "false",
         session_issuer: match &c.kind {
             CallerKind::AssumedRole { role_name, role_arn, role_id, .. } => {
-                Some(SessionIssuer { account_id: &c.account, arn: role_arn, principal_id: role_id, kind: "Role", user_name: role_name })
+                Some(SessionIssuer { account_id: &c.account, arn: role_arn, principal_id: role_id, user_name: role_name })
             }
             _ => None,
         },
@@ -85,14 +84,11 @@ fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, share
         aws_region: &call.region,
         error_code: outcome.as_ref().err().map(|e| e.code.as_ref()),
         error_message: outcome.as_ref().err().map(|e| e.message.as_str()),
-        event_category: if call.trail.data_event { "Data" } else { "Management" },
+        data_event: call.trail.data_event,
         event_id,
         event_name: &call.operation,
         event_source: event_source(call.service),
         event_time: crate::time::iso8601(call.now),
-        event_type: "AwsApiCall",
-        event_version: "1.09",
-        management_event: !call.trail.data_event,
         read_only: call.trail.read_only,
         recipient_account_id: &c.account,
         request_id: &call.request_id,
@@ -213,14 +209,12 @@ struct Event<'a> {
     aws_region: &'a str,
     error_code: Option<&'a str>,
     error_message: Option<&'a str>,
-    event_category: &'static str,
+    /// A data event (S3 object access), not a management event.
+    data_event: bool,
     event_id: &'a str,
     event_name: &'a str,
     event_source: std::borrow::Cow<'static, str>,
     event_time: String,
-    event_type: &'static str,
-    event_version: &'static str,
-    management_event: bool,
     read_only: bool,
     recipient_account_id: &'a str,
     request_id: &'a str,
@@ -239,14 +233,14 @@ impl Event<'_> {
         o.str("awsRegion", self.aws_region);
         o.some_str("errorCode", self.error_code);
         o.some_str("errorMessage", self.error_message);
-        o.str("eventCategory", self.event_category);
+        o.str("eventCategory", if self.data_event { "Data" } else { "Management" });
         o.str("eventID", self.event_id);
         o.str("eventName", self.event_name);
         o.str("eventSource", &self.event_source);
         o.str("eventTime", &self.event_time);
-        o.str("eventType", self.event_type);
-        o.str("eventVersion", self.event_version);
-        o.bool("managementEvent", self.management_event);
+        o.str("eventType", "AwsApiCall");
+        o.str("eventVersion", "1.09");
+        o.bool("managementEvent", !self.data_event);
         o.bool("readOnly", self.read_only);
         o.str("recipientAccountId", self.recipient_account_id);
         o.str("requestID", self.request_id);
@@ -299,14 +293,14 @@ impl UserIdentity<'_> {
             let mut so = Object::start(o.key("sessionContext"));
             let mut ao = Object::start(so.key("attributes"));
             ao.str("creationDate", &session.creation_date);
-            ao.str("mfaAuthenticated", session.mfa_authenticated);
+            ao.str("mfaAuthenticated", "false");
             ao.end();
             if let Some(issuer) = &session.session_issuer {
                 let mut io = Object::start(so.key("sessionIssuer"));
                 io.str("accountId", issuer.account_id);
                 io.str("arn", issuer.arn);
                 io.str("principalId", issuer.principal_id);
-                io.str("type", issuer.kind);
+                io.str("type", "Role");
                 io.str("userName", issuer.user_name);
                 io.end();
             }
@@ -321,7 +315,6 @@ impl UserIdentity<'_> {
 
 struct SessionContext<'a> {
     creation_date: String,
-    mfa_authenticated: &'static str,
     session_issuer: Option<SessionIssuer<'a>>,
     source_identity: Option<&'a str>,
 }
@@ -330,7 +323,6 @@ struct SessionIssuer<'a> {
     account_id: &'a str,
     arn: &'a str,
     principal_id: &'a str,
-    kind: &'static str,
     user_name: &'a str,
 }
 
