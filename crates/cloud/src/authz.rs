@@ -61,6 +61,23 @@ impl Access {
     }
 }
 
+/// `aws:RequestTag/<key>` for each tag a request carries, then `aws:TagKeys` (when it
+/// carries any).
+pub fn request_tags<'t>(tags: impl IntoIterator<Item = (&'t str, &'t str)>) -> Vec<(ContextKey, ContextValue)> {
+    let mut tag_keys = Vec::new();
+    let mut context: Vec<(ContextKey, ContextValue)> = tags
+        .into_iter()
+        .map(|(k, v)| {
+            tag_keys.push(k.to_string());
+            (format!("aws:RequestTag/{k}").into(), ContextValue::Single(v.to_string()))
+        })
+        .collect();
+    if !tag_keys.is_empty() {
+        context.push(("aws:TagKeys".into(), ContextValue::Multi(tag_keys)));
+    }
+    context
+}
+
 /// Facts about the request itself (not the caller).
 #[derive(Debug, Clone)]
 pub struct RequestFacts<'a> {

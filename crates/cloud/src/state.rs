@@ -49,6 +49,12 @@ pub struct Tag {
     pub value: String,
 }
 
+impl Tag {
+    pub fn pair(&self) -> (&str, &str) {
+        (&self.key, &self.value)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
     pub name: String,

@@ -176,12 +176,7 @@ pub fn tags_out(tags: &[Tag]) -> Vec<TagOut> {
 
 /// `aws:RequestTag/<key>` for each tag and `aws:TagKeys`.
 pub fn request_tag_access(mut access: Access, tags: &[Tag]) -> Access {
-    for t in tags {
-        access = access.key(format!("aws:RequestTag/{}", t.key), t.value.clone());
-    }
-    if !tags.is_empty() {
-        access = access.keys("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
-    }
+    access.context.extend(crate::authz::request_tags(tags.iter().map(Tag::pair)));
     access
 }
 

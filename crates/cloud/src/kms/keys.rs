@@ -4,7 +4,7 @@
 use edgeward_policy::{ContextValue, PolicyKind, ResourcePolicyMode};
 use serde_json::{json, Value};
 
-use crate::authz::{self, Access, ContextKey};
+use crate::authz::{self, Access};
 use crate::call::Call;
 use crate::error::AwsError;
 use crate::state::{PolicyDoc, State, Tag};
@@ -96,14 +96,6 @@ fn tags_from(entries: &[TagEntry]) -> Result<Vec<Tag>, AwsError> {
     Ok(tags)
 }
 
-fn request_tag_keys(tags: &[Tag]) -> Vec<(ContextKey, ContextValue)> {
-    let mut v: Vec<(ContextKey, ContextValue)> = tags.iter().map(|t| (format!("aws:RequestTag/{}", t.key).into(), ContextValue::Single(t.value.clone()))).collect();
-    if !tags.is_empty() {
-        v.push(("aws:TagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
-    }
-    v
-}
-
 pub fn metadata(key: &Key) -> KeyMetadata {
     let symmetric = key.is_symmetric();
     let mac = key.usage == "GENERATE_VERIFY_MAC";
@@ -193,7 +185,7 @@ pub fn create_key(call: &mut Call<'_>, st: &mut State, r: CreateKeyRequest) -> R
         ("kms:KeyOrigin".into(), ContextValue::Single("AWS_KMS".into())),
         ("kms:MultiRegion".into(), ContextValue::Single(r.multi_region.unwrap_or(false).to_string())),
     ];
-    extra.extend(request_tag_keys(&tags));
+    extra.extend(authz::request_tags(tags.iter().map(Tag::pair)));
     access::authorize_account(call, st, "kms:CreateKey", "*", extra.clone())?;
     if !tags.is_empty() {
         access::authorize_account(call, st, "kms:TagResource", "*", extra)?;
@@ -356,7 +348,7 @@ pub fn list_policies(call: &mut Call<'_>, st: &State, r: ListRequest) -> Result<
 pub fn tag(call: &mut Call<'_>, st: &mut State, r: TagRequest) -> Result<Value, AwsError> {
     let new = tags_from(&r.tags)?;
     let found = find_mut(call, st, &r.key_id, Ids::Key, false)?;
-    authorize(call, st, &found.arn, &Ask { op: "TagResource", extra: request_tag_keys(&new), ..Ask::default() })?;
+    authorize(call, st, &found.arn, &Ask { op: "TagResource", extra: authz::request_tags(new.iter().map(Tag::pair)), ..Ask::default() })?;
     // Tags can change while a key waits for deletion.
     let k = st.kms.keys.get_mut(&found.arn).expect("found");
     for t in new {

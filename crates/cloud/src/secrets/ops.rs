@@ -449,12 +449,7 @@ pub fn create_secret(call: &mut Call<'_>, st: &mut State, i: CreateSecretInput) 
     let mut extra = vec![single("secretsmanager:Name", name.clone())];
     extra.extend(i.description.as_ref().map(|d| single("secretsmanager:Description", d.clone())));
     extra.extend(kms.as_ref().map(|k| single("secretsmanager:KmsKeyId", k.clone())));
-    for t in &tags {
-        extra.push(single(format!("aws:RequestTag/{}", t.key), t.value.clone()));
-    }
-    if !tags.is_empty() {
-        extra.push(("aws:TagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
-    }
+    extra.extend(crate::authz::request_tags(tags.iter().map(Tag::pair)));
 
     let key: SecretKey = (call.caller.account.clone(), call.region.clone(), name.clone());
     if call.making_due_changes(st, |call, st| resolve(call, st, &name))?.is_some() {
@@ -1145,8 +1140,7 @@ pub fn tag_resource(call: &mut Call<'_>, st: &mut State, i: TagResourceInput) ->
     let id = need(&i.secret_id, "secretId")?.to_string();
     let tags = from_wire(Some(i.tags.clone().ok_or_else(|| required("tags"))?));
     check_tags(&tags)?;
-    let mut extra: Vec<(ContextKey, ContextValue)> = tags.iter().map(|t| single(format!("aws:RequestTag/{}", t.key), t.value.clone())).collect();
-    extra.push(("aws:TagKeys".into(), ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect())));
+    let extra = crate::authz::request_tags(tags.iter().map(Tag::pair));
     let key = open_mut(call, st, "TagResource", &id, extra, Some(DELETED_CANT))?;
     let s = secret_mut(st, &key);
     let mut merged = s.tags.clone();

@@ -176,11 +176,7 @@ fn valid_name(name: &str, fifo: bool) -> bool {
 }
 
 fn tag_context(tags: &BTreeMap<String, String>) -> Vec<(ContextKey, ContextValue)> {
-    let mut ctx: Vec<(ContextKey, ContextValue)> = tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}").into(), ContextValue::Single(v.clone()))).collect();
-    if !tags.is_empty() {
-        ctx.push(("aws:TagKeys".into(), ContextValue::Multi(tags.keys().cloned().collect())));
-    }
-    ctx
+    crate::authz::request_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 fn equal_values(name: &str, a: &str, b: &str) -> bool {

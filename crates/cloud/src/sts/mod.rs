@@ -124,12 +124,7 @@ pub(super) fn assume_role(call: &mut Call<'_>, input: AssumeRoleInput) -> Result
     if let Some(r) = &role {
         access.resource_tags = r.tags.clone();
     }
-    for t in &tags {
-        access = access.key(format!("aws:RequestTag/{}", t.key), t.value.clone());
-    }
-    if !tags.is_empty() {
-        access = access.keys("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
-    }
+    access.context.extend(crate::authz::request_tags(tags.iter().map(Tag::pair)));
     if !transitive.is_empty() {
         access.context.push(("sts:TransitiveTagKeys".into(), ContextValue::Multi(transitive.clone())));
     }
