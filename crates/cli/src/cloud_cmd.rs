@@ -14,7 +14,9 @@ pub fn serve(data_dir: Option<PathBuf>, listen: SocketAddr, accounts: Vec<String
     let ansi = std::io::stderr().is_terminal();
     tracing_subscriber::fmt().with_max_level(filter).with_target(false).with_ansi(ansi).with_writer(std::io::stderr).init();
     let config = Config { data_dir: data_dir.unwrap_or_else(Config::default_data_dir), listen, accounts, region, compat_moto };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // This runtime only opens the store, accepts connections and waits for a signal: the
+    // requests are served on threads of their own (`edgeward_cloud::http::serve`).
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("edgeward: cannot start the runtime: {e}");

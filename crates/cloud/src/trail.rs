@@ -175,28 +175,32 @@ impl<'o> Object<'o> {
         Object { out, empty: true }
     }
 
-    /// Writes the key; the caller writes its value into the returned buffer.
-    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+    /// Writes the key; the caller writes its value into the returned buffer. Keys are this
+    /// file's literals, plain ASCII names: written as they are, without an escape scan.
+    fn key(&mut self, key: &'static str) -> &mut Vec<u8> {
+        debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric()), "{key}");
+        self.out.reserve(key.len() + 4);
         if !self.empty {
             self.out.push(b',');
         }
         self.empty = false;
-        json::write_str(self.out, key);
-        self.out.push(b':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
         self.out
     }
 
-    fn str(&mut self, key: &str, value: &str) {
+    fn str(&mut self, key: &'static str, value: &str) {
         json::write_str(self.key(key), value);
     }
 
-    fn some_str(&mut self, key: &str, value: Option<&str>) {
+    fn some_str(&mut self, key: &'static str, value: Option<&str>) {
         if let Some(v) = value {
             self.str(key, v);
         }
     }
 
-    fn bool(&mut self, key: &str, value: bool) {
+    fn bool(&mut self, key: &'static str, value: bool) {
         self.key(key).extend_from_slice(if value { b"true" } else { b"false" });
     }
 
