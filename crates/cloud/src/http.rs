@@ -67,6 +67,7 @@ impl Servers {
             let cloud = cloud.clone();
             let thread = std::thread::Builder::new().name(format!("edgeward-http-{i}")).spawn(move || {
                 runtime.block_on(async move {
+                    crate::store::answer_on_this_thread();
                     while let Some((stream, remote)) = accepted.recv().await {
                         // Registering with this thread's reactor fails only when the
                         // process is out of file descriptors or memory: the client sees

@@ -235,9 +235,69 @@ struct ChainHead {
     hash: [u8; 32],
 }
 
+type Answer = tokio::sync::oneshot::Sender<Result<(), String>>;
+
 struct Job {
     batch: Batch,
-    done: tokio::sync::oneshot::Sender<Result<(), String>>,
+    done: Answer,
+    /// The submitting thread's mailbox, if it has one (`answer_on_this_thread`).
+    home: Option<Arc<Mailbox>>,
+}
+
+/// Where the writer leaves the answers to one serving thread's batches: a whole group's
+/// answers cost that thread one wake-up (a task there hands them out), where answering
+/// each batch directly from the writer thread costs one cross-thread wake-up, a syscall,
+/// per batch.
+#[derive(Default)]
+struct Mailbox {
+    answers: std::sync::Mutex<Vec<(Answer, Result<(), String>)>>,
+    ready: tokio::sync::Notify,
+}
+
+impl Mailbox {
+    async fn deliver(&self) {
+        loop {
+            self.ready.notified().await;
+            let answers = std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()));
+            for (done, result) in answers {
+                let _ = done.send(result);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static MAILBOX: std::cell::RefCell<Option<Arc<Mailbox>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called on a single-threaded runtime's thread, inside the runtime: the batches this
+/// thread submits from now on are answered through a mailbox that a task spawned here
+/// empties. Without it (or on any other thread) each batch is answered directly.
+pub fn answer_on_this_thread() {
+    let mailbox = Arc::new(Mailbox::default());
+    MAILBOX.with(|m| *m.borrow_mut() = Some(mailbox.clone()));
+    tokio::spawn(async move { mailbox.deliver().await });
+}
+
+/// Sends a group's answers: directly, or into their threads' mailboxes, each woken once.
+fn answer(group: Vec<Job>, result: &Result<(), String>) {
+    let mut woken: Vec<Arc<Mailbox>> = Vec::new();
+    for job in group {
+        match job.home {
+            None => {
+                let _ = job.done.send(result.clone());
+            }
+            Some(home) => {
+                home.answers.lock().unwrap_or_else(|e| e.into_inner()).push((job.done, result.clone()));
+                if !woken.iter().any(|w| Arc::ptr_eq(w, &home)) {
+                    woken.push(home);
+                }
+            }
+        }
+    }
+    for home in woken {
+        home.ready.notify_one();
+    }
 }
 
 /// A submitted batch; `wait` returns once it is durable.
@@ -331,7 +391,8 @@ impl Store {
             return Ok(Pending(None));
         }
         let (done, wait) = tokio::sync::oneshot::channel();
-        self.jobs.send(Job { batch, done }).map_err(|_| StoreError("the writer has stopped".into()))?;
+        let home = MAILBOX.with(|m| m.borrow().clone());
+        self.jobs.send(Job { batch, done, home }).map_err(|_| StoreError("the writer has stopped".into()))?;
         Ok(Pending(Some(wait)))
     }
 
@@ -753,9 +814,7 @@ impl Writer {
             group.extend(jobs.try_iter().take(MAX_GROUP - 1));
             self.busy = group.len() >= BUSY_GROUP;
             let result = self.commit_group(&mut group);
-            for job in group {
-                let _ = job.done.send(result.clone());
-            }
+            answer(group, &result);
         }
         // Every sender is gone: apply the whole journal durably (a clean stop).
         self.backlog.finish();
@@ -1037,6 +1096,43 @@ mod perf_tests {
         }))
         .unwrap();
         assert_eq!(String::from_utf8(chained_record(&body, 12345, &prev, &hash)).unwrap(), String::from_utf8(expected).unwrap());
+    }
+
+    #[test]
+    fn batches_from_a_thread_with_a_mailbox_are_answered_through_it_once_durable() {
+        let dir = crate::test_dir("store-mailbox");
+        let path = dir.join("edgeward.redb");
+        let store = Store::open(&path).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let committed = rt.block_on(async {
+            answer_on_this_thread();
+            assert!(MAILBOX.with(|m| m.borrow().is_some()));
+            // Many at once: the writer folds them into groups and wakes this thread once
+            // per group; every one of them must still get its own answer.
+            let tasks: Vec<_> = (0..200)
+                .map(|n| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        let mut b = Batch::default();
+                        b.put(format!("k/{n:03}"), vec![1]);
+                        store.commit(b).await
+                    })
+                })
+                .collect();
+            let mut committed = 0;
+            for t in tasks {
+                // A mailbox nobody empties would leave the commit waiting forever.
+                tokio::time::timeout(std::time::Duration::from_secs(30), t).await.expect("answered").unwrap().unwrap();
+                committed += 1;
+            }
+            committed
+        });
+        assert_eq!(committed, 200);
+        // Answered means journaled: a fresh open finds them all.
+        drop(rt);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.load_prefix("k/").unwrap().len(), 200);
     }
 
     #[test]
