@@ -66,11 +66,22 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Lowercase hex of `bytes`, without `hex::encode`'s per-character iterator.
 pub fn hex(bytes: &[u8]) -> String {
     let mut out = Vec::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 0xf) as usize]);
-    }
+    hex_into(&mut out, bytes);
     String::from_utf8(out).expect("ASCII")
+}
+
+/// Appends the lowercase hex of `bytes` to `out`, 32 bytes at a time through a buffer on
+/// the stack (one append each, not two pushes per byte).
+pub fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() * 2);
+    for chunk in bytes.chunks(32) {
+        let mut digits = [0u8; 64];
+        for (pair, b) in digits.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[(b >> 4) as usize];
+            pair[1] = HEX[(b & 0xf) as usize];
+        }
+        out.extend_from_slice(&digits[..chunk.len() * 2]);
+    }
 }
 
 /// 16 bytes from this thread's generator: two wyrand generators (a Weyl-sequence counter
@@ -123,6 +134,11 @@ mod tests {
         assert!(u.split('-').map(str::len).eq([8, 4, 4, 4, 12]));
         assert!(u.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_eq!(super::hex(&[0x00, 0x9f, 0xff]), hex::encode([0x00, 0x9f, 0xff]));
+        // Every byte value, and lengths across the 32-byte chunks `hex_into` works in.
+        let all: Vec<u8> = (0..=255).collect();
+        for len in [0, 1, 31, 32, 33, 64, 65, 256] {
+            assert_eq!(super::hex(&all[..len]), hex::encode(&all[..len]), "{len} bytes");
+        }
     }
 
     #[test]

@@ -163,6 +163,13 @@ fn has_secret(v: &Value) -> bool {
 // The event's shape. Each writes its JSON keys in sorted (byte) order: the order
 // serde_json's `Value` maps write them in, which earlier events were hashed with.
 
+/// A key as `Object::key` writes it: `"name":`.
+macro_rules! k {
+    ($name:literal) => {
+        concat!("\"", $name, "\":")
+    };
+}
+
 /// A JSON object being written, its fields in the order they are added.
 struct Object<'o> {
     out: &'o mut Vec<u8>,
@@ -175,18 +182,15 @@ impl<'o> Object<'o> {
         Object { out, empty: true }
     }
 
-    /// Writes the key; the caller writes its value into the returned buffer. Keys are this
-    /// file's literals, plain ASCII names: written as they are, without an escape scan.
-    fn key(&mut self, key: &'static str) -> &mut Vec<u8> {
-        debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric()), "{key}");
-        self.out.reserve(key.len() + 4);
+    /// Writes the key, given as `k!("name")`; the caller writes its value into the returned
+    /// buffer. Keys are this file's literals, plain ASCII names, quoted at compile time.
+    fn key(&mut self, quoted: &'static str) -> &mut Vec<u8> {
+        debug_assert!(quoted.len() > 3 && quoted[1..quoted.len() - 2].bytes().all(|b| b.is_ascii_alphanumeric()), "{quoted}");
         if !self.empty {
             self.out.push(b',');
         }
         self.empty = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        self.out.extend_from_slice(quoted.as_bytes());
         self.out
     }
 
@@ -234,41 +238,41 @@ struct Event<'a> {
 impl Event<'_> {
     fn write(&self, out: &mut Vec<u8>) {
         let mut o = Object::start(out);
-        o.str("awsRegion", self.aws_region);
-        o.some_str("errorCode", self.error_code);
-        o.some_str("errorMessage", self.error_message);
-        o.str("eventCategory", if self.data_event { "Data" } else { "Management" });
-        o.str("eventID", self.event_id);
-        o.str("eventName", self.event_name);
-        o.str("eventSource", &self.event_source);
-        o.str("eventTime", &self.event_time);
-        o.str("eventType", "AwsApiCall");
-        o.str("eventVersion", "1.09");
-        o.bool("managementEvent", !self.data_event);
-        o.bool("readOnly", self.read_only);
-        o.str("recipientAccountId", self.recipient_account_id);
-        o.str("requestID", self.request_id);
-        json::write_value(o.key("requestParameters"), self.request_parameters);
+        o.str(k!("awsRegion"), self.aws_region);
+        o.some_str(k!("errorCode"), self.error_code);
+        o.some_str(k!("errorMessage"), self.error_message);
+        o.str(k!("eventCategory"), if self.data_event { "Data" } else { "Management" });
+        o.str(k!("eventID"), self.event_id);
+        o.str(k!("eventName"), self.event_name);
+        o.str(k!("eventSource"), &self.event_source);
+        o.str(k!("eventTime"), &self.event_time);
+        o.str(k!("eventType"), "AwsApiCall");
+        o.str(k!("eventVersion"), "1.09");
+        o.bool(k!("managementEvent"), !self.data_event);
+        o.bool(k!("readOnly"), self.read_only);
+        o.str(k!("recipientAccountId"), self.recipient_account_id);
+        o.str(k!("requestID"), self.request_id);
+        json::write_value(o.key(k!("requestParameters")), self.request_parameters);
         if !self.resources.is_empty() {
-            let out = o.key("resources");
+            let out = o.key(k!("resources"));
             out.push(b'[');
             for (i, r) in self.resources.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
                 let mut ro = Object::start(out);
-                ro.str("ARN", r.arn);
-                ro.str("accountId", r.account_id);
-                ro.str("type", r.kind);
+                ro.str(k!("ARN"), r.arn);
+                ro.str(k!("accountId"), r.account_id);
+                ro.str(k!("type"), r.kind);
                 ro.end();
             }
             out.push(b']');
         }
-        json::write_value(o.key("responseElements"), self.response_elements);
-        o.some_str("sharedEventID", self.shared_event_id);
-        o.str("sourceIPAddress", self.source_ip_address);
-        o.str("userAgent", self.user_agent);
-        self.user_identity.write(o.key("userIdentity"));
+        json::write_value(o.key(k!("responseElements")), self.response_elements);
+        o.some_str(k!("sharedEventID"), self.shared_event_id);
+        o.str(k!("sourceIPAddress"), self.source_ip_address);
+        o.str(k!("userAgent"), self.user_agent);
+        self.user_identity.write(o.key(k!("userIdentity")));
         o.end();
     }
 }
@@ -288,31 +292,31 @@ struct UserIdentity<'a> {
 impl UserIdentity<'_> {
     fn write(&self, out: &mut Vec<u8>) {
         let mut o = Object::start(out);
-        o.str("accessKeyId", self.access_key_id);
-        o.str("accountId", self.account_id);
-        o.str("arn", self.arn);
-        o.some_str("invokedBy", self.invoked_by);
-        o.str("principalId", &self.principal_id);
+        o.str(k!("accessKeyId"), self.access_key_id);
+        o.str(k!("accountId"), self.account_id);
+        o.str(k!("arn"), self.arn);
+        o.some_str(k!("invokedBy"), self.invoked_by);
+        o.str(k!("principalId"), &self.principal_id);
         if let Some(session) = &self.session_context {
-            let mut so = Object::start(o.key("sessionContext"));
-            let mut ao = Object::start(so.key("attributes"));
-            ao.str("creationDate", &session.creation_date);
-            ao.str("mfaAuthenticated", "false");
+            let mut so = Object::start(o.key(k!("sessionContext")));
+            let mut ao = Object::start(so.key(k!("attributes")));
+            ao.str(k!("creationDate"), &session.creation_date);
+            ao.str(k!("mfaAuthenticated"), "false");
             ao.end();
             if let Some(issuer) = &session.session_issuer {
-                let mut io = Object::start(so.key("sessionIssuer"));
-                io.str("accountId", issuer.account_id);
-                io.str("arn", issuer.arn);
-                io.str("principalId", issuer.principal_id);
-                io.str("type", "Role");
-                io.str("userName", issuer.user_name);
+                let mut io = Object::start(so.key(k!("sessionIssuer")));
+                io.str(k!("accountId"), issuer.account_id);
+                io.str(k!("arn"), issuer.arn);
+                io.str(k!("principalId"), issuer.principal_id);
+                io.str(k!("type"), "Role");
+                io.str(k!("userName"), issuer.user_name);
                 io.end();
             }
-            so.some_str("sourceIdentity", session.source_identity);
+            so.some_str(k!("sourceIdentity"), session.source_identity);
             so.end();
         }
-        o.str("type", self.kind);
-        o.some_str("userName", self.user_name);
+        o.str(k!("type"), self.kind);
+        o.some_str(k!("userName"), self.user_name);
         o.end();
     }
 }

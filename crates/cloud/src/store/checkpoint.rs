@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use redb::Database;
 
 use super::journal::{Entry, Frame, Position};
@@ -30,11 +31,11 @@ const CHECKPOINT_AFTER: Duration = Duration::from_millis(250);
 /// After a failed checkpoint, the next attempt waits this long.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-type Records = BTreeMap<u64, Arc<[u8]>>;
+type Records = BTreeMap<u64, Bytes>;
 /// Journaled groups.
 type Frames = Vec<Arc<Frame>>;
 /// `(sequence number, record)` pairs.
-pub type Numbered = Vec<(u64, Arc<[u8]>)>;
+pub type Numbered = Vec<(u64, Bytes)>;
 
 /// A journaled group in the backlog.
 struct Waiting {
@@ -65,8 +66,8 @@ struct Inner {
     // What readers need of the groups above, indexed.
     trail: HashMap<String, Records>,
     digests: HashMap<String, Records>,
-    decisions: HashMap<String, Arc<[u8]>>,
-    keys: HashMap<String, Arc<[u8]>>,
+    decisions: HashMap<String, Bytes>,
+    keys: HashMap<String, Bytes>,
 }
 
 impl Inner {
@@ -208,11 +209,11 @@ impl Backlog {
         (below, records.keys().next().copied())
     }
 
-    pub fn decision(&self, request_id: &str) -> Option<Arc<[u8]>> {
+    pub fn decision(&self, request_id: &str) -> Option<Bytes> {
         self.lock().decisions.get(request_id).cloned()
     }
 
-    pub fn signing_keys(&self) -> Vec<Arc<[u8]>> {
+    pub fn signing_keys(&self) -> Vec<Bytes> {
         self.lock().keys.values().cloned().collect()
     }
 }

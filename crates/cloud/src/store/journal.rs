@@ -28,6 +28,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 /// A segment is closed, and the next begun, once it holds this much.
 pub const SEGMENT_BYTES: u64 = 16 << 20;
 
@@ -101,10 +103,10 @@ pub enum Entry {
     Put { key: String, value: Vec<u8> },
     Delete { key: String },
     /// A chained trail record (`edgewardChain` + event) at an account's sequence number.
-    Trail { account: String, seq: u64, record: Arc<[u8]> },
-    Decision { request_id: String, record: Arc<[u8]> },
-    Digest { account: String, seq: u64, record: Arc<[u8]> },
-    SigningKey { account: String, record: Arc<[u8]> },
+    Trail { account: String, seq: u64, record: Bytes },
+    Decision { request_id: String, record: Bytes },
+    Digest { account: String, seq: u64, record: Bytes },
+    SigningKey { account: String, record: Bytes },
 }
 
 impl Entry {
@@ -202,11 +204,11 @@ pub fn decode(payload: &[u8], trail_at: &mut Vec<(usize, u32)>) -> Result<Vec<En
                 let record = bytes(p)?;
                 // The record's bytes end where what is left begins.
                 trail_at.push((total - p.len() - record.len(), record.len() as u32));
-                Entry::Trail { account, seq, record: record.into() }
+                Entry::Trail { account, seq, record: Bytes::copy_from_slice(record) }
             }
-            4 => Entry::Decision { request_id: text(p)?, record: bytes(p)?.into() },
-            5 => Entry::Digest { account: text(p)?, seq: number(p)?, record: bytes(p)?.into() },
-            6 => Entry::SigningKey { account: text(p)?, record: bytes(p)?.into() },
+            4 => Entry::Decision { request_id: text(p)?, record: Bytes::copy_from_slice(bytes(p)?) },
+            5 => Entry::Digest { account: text(p)?, seq: number(p)?, record: Bytes::copy_from_slice(bytes(p)?) },
+            6 => Entry::SigningKey { account: text(p)?, record: Bytes::copy_from_slice(bytes(p)?) },
             t => return Err(format!("journal frame holds an unknown entry tag {t}")),
         });
     }

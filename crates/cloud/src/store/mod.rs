@@ -729,9 +729,9 @@ fn chained_record(event_bytes: &[u8], seq: u64, prev: &[u8; 32], hash: &[u8; 32]
     const HEAD: &[u8] = br#"{"edgewardChain":{"hash":""#;
     let mut out = Vec::with_capacity(event_bytes.len() + 200);
     out.extend_from_slice(HEAD);
-    out.extend_from_slice(crate::ids::hex(hash).as_bytes());
+    crate::ids::hex_into(&mut out, hash);
     out.extend_from_slice(br#"","prevHash":""#);
-    out.extend_from_slice(crate::ids::hex(prev).as_bytes());
+    crate::ids::hex_into(&mut out, prev);
     out.extend_from_slice(br#"","seq":"#);
     out.extend_from_slice(seq.to_string().as_bytes());
     out.extend_from_slice(br#"},"event":"#);
@@ -1182,7 +1182,7 @@ mod perf_tests {
         // Frames 2 and 3 as a writer that started a segment at frame 2 would have journaled
         // them before a crash.
         let mut journal = Journal::start(&journal::dir_for(&path), 2).unwrap();
-        let record = |seq: u64| -> Arc<[u8]> { event(seq).into() };
+        let record = |seq: u64| -> bytes::Bytes { event(seq).into() };
         let frames = [
             (2, vec![Entry::Put { key: "k/2".into(), value: b"two".to_vec() }, Entry::Trail { account: "111111111111".into(), seq: 2, record: record(2) }]),
             (3, vec![Entry::Delete { key: "k/1".into() }, Entry::Decision { request_id: "req-3".into(), record: b"{}".as_slice().into() }]),
