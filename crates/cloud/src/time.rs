@@ -24,7 +24,7 @@ pub fn iso8601(secs: i64) -> String {
     for (at, v) in [(5, m), (8, d), (11, hh), (14, mm), (17, ss)] {
         put_digits(&mut out[at..at + 2], v);
     }
-    out.iter().map(|&b| b as char).collect()
+    String::from_utf8(out.to_vec()).expect("ASCII digits")
 }
 
 /// Writes `v` in decimal into all of `out`, zero-padded (`v` fits).

@@ -354,8 +354,10 @@ fn event_source(service: &str) -> std::borrow::Cow<'static, str> {
     }
 }
 
+/// The account field of an ARN (`arn:partition:service:region:account:…`), when not empty.
+/// A plain split: the trail's resource ARNs are the services' own, never parsed input.
 fn arn_account(arn: &str) -> Option<&str> {
-    edgeward_policy::Arn::parse(arn).map(|a| a.account).filter(|a| !a.is_empty())
+    arn.strip_prefix("arn:")?.split(':').nth(3).filter(|a| !a.is_empty())
 }
 
 #[cfg(test)]
@@ -363,6 +365,17 @@ mod tests {
     use serde_json::{json, Map, Value};
 
     use super::*;
+
+    #[test]
+    fn the_account_of_a_resource_arn() {
+        assert_eq!(arn_account("arn:aws:kms:us-east-1:111111111111:key/1234"), Some("111111111111"));
+        assert_eq!(arn_account("arn:aws:secretsmanager:us-east-1:222222222222:secret:a:b-x1y2z3"), Some("222222222222"));
+        assert_eq!(arn_account("arn:aws:iam::333333333333:role/a/b"), Some("333333333333"));
+        // S3 ARNs name no account.
+        assert_eq!(arn_account("arn:aws:s3:::bucket/key:with:colons"), None);
+        assert_eq!(arn_account("not-an-arn"), None);
+        assert_eq!(arn_account("arn:aws:sqs"), None);
+    }
     use crate::call::TrailDraft;
     use crate::identity::Caller;
 
