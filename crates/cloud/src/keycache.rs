@@ -1,13 +1,14 @@
 //! A cache of SigV4 signing keys. Deriving one costs four HMAC-SHA256 rounds per request;
 //! a client signs many requests with the same access key, date, region and service, so the
-//! derived key is kept per access key for its recent scopes. An entry is used only when the
-//! secret it was derived from is the key's current secret, so a changed or re-created key
-//! never verifies with a stale derivation.
+//! derived key is kept per access key for its recent scopes, with the HMAC it signs with
+//! already keyed. An entry is used only when the secret it was derived from is the key's
+//! current secret, so a changed or re-created key never verifies with a stale derivation.
+//! Each serving thread keeps its own cache (`http::serve`): no lock on the request path.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
-use crate::sigv4::{self, Auth, RequestParts, SigV4Error, VerifyOptions};
+use crate::sigv4::{self, Auth, Keyed, RequestParts, SigV4Error, VerifyOptions};
 
 /// Scopes remembered per access key (date × region × service).
 const SCOPES_PER_KEY: usize = 8;
@@ -19,6 +20,7 @@ struct Scope {
     region: String,
     service: String,
     key: [u8; 32],
+    keyed: Keyed,
 }
 
 struct Entry {
@@ -26,45 +28,51 @@ struct Entry {
     scopes: Vec<Scope>,
 }
 
-fn cache() -> &'static Mutex<HashMap<String, Entry>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Entry>>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+thread_local! {
+    static CACHE: RefCell<HashMap<String, Entry>> = RefCell::new(HashMap::new());
+}
+
+/// Runs `f` on the scope entry of `auth`'s credential under `secret_access_key`, derived
+/// on first use.
+fn with_scope<T>(auth: &Auth, secret_access_key: &str, f: impl FnOnce(&Scope) -> T) -> T {
+    let c = &auth.credential;
+    CACHE.with(|cache| {
+        let mut map = cache.borrow_mut();
+        if let Some(s) = map
+            .get(c.access_key_id.as_str())
+            .filter(|e| e.secret == secret_access_key)
+            .and_then(|e| e.scopes.iter().find(|s| s.date == c.date && s.region == c.region && s.service == c.service))
+        {
+            return f(s);
+        }
+        let key = sigv4::signing_key(secret_access_key, &c.date, &c.region, &c.service);
+        if map.len() >= MAX_KEYS && !map.contains_key(c.access_key_id.as_str()) {
+            map.clear();
+        }
+        let entry = map
+            .entry(c.access_key_id.clone())
+            .or_insert_with(|| Entry { secret: secret_access_key.to_string(), scopes: Vec::new() });
+        if entry.secret != secret_access_key {
+            *entry = Entry { secret: secret_access_key.to_string(), scopes: Vec::new() };
+        }
+        if entry.scopes.len() >= SCOPES_PER_KEY {
+            entry.scopes.remove(0);
+        }
+        entry.scopes.push(Scope { date: c.date.clone(), region: c.region.clone(), service: c.service.clone(), key, keyed: sigv4::keyed(&key) });
+        f(entry.scopes.last().expect("just pushed"))
+    })
 }
 
 /// The signing key of `auth`'s credential scope under `secret_access_key`, derived once.
 pub fn signing_key(auth: &Auth, secret_access_key: &str) -> [u8; 32] {
-    let c = &auth.credential;
-    {
-        let map = cache().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = map.get(c.access_key_id.as_str()).filter(|e| e.secret == secret_access_key) {
-            if let Some(s) = e.scopes.iter().find(|s| s.date == c.date && s.region == c.region && s.service == c.service) {
-                return s.key;
-            }
-        }
-    }
-    let key = sigv4::signing_key(secret_access_key, &c.date, &c.region, &c.service);
-    let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= MAX_KEYS && !map.contains_key(c.access_key_id.as_str()) {
-        map.clear();
-    }
-    let entry = map
-        .entry(c.access_key_id.clone())
-        .or_insert_with(|| Entry { secret: secret_access_key.to_string(), scopes: Vec::new() });
-    if entry.secret != secret_access_key {
-        *entry = Entry { secret: secret_access_key.to_string(), scopes: Vec::new() };
-    }
-    if entry.scopes.len() >= SCOPES_PER_KEY {
-        entry.scopes.remove(0);
-    }
-    entry.scopes.push(Scope { date: c.date.clone(), region: c.region.clone(), service: c.service.clone(), key });
-    key
+    with_scope(auth, secret_access_key, |s| s.key)
 }
 
 /// [`sigv4::verify`] with the signing key from the cache.
 pub fn verify(req: &RequestParts, auth: &Auth, secret_access_key: &str, now_unix: i64, opts: &VerifyOptions) -> Result<(), SigV4Error> {
     // The clock check comes first, as in `sigv4::verify`: a stale request derives nothing.
     sigv4::check_time(auth, now_unix, opts)?;
-    sigv4::verify_with_key(req, auth, &signing_key(auth, secret_access_key), now_unix, opts)
+    with_scope(auth, secret_access_key, |s| sigv4::verify_keyed(req, auth, &s.keyed, now_unix, opts))
 }
 
 #[cfg(test)]

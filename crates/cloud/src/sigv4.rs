@@ -973,7 +973,21 @@ pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &
 
 /// Hex HMAC-SHA256 of a string to sign.
 pub fn sign_string(signing_key: &[u8; 32], string_to_sign: &str) -> String {
-    crate::ids::hex(&hmac(signing_key, string_to_sign.as_bytes()))
+    sign_keyed(&keyed(signing_key), string_to_sign)
+}
+
+/// HMAC-SHA256 keyed with a signing key: the key's two padded blocks already hashed, so
+/// a cached one signs with two compressions fewer.
+pub type Keyed = Hmac<Sha256>;
+
+pub fn keyed(signing_key: &[u8; 32]) -> Keyed {
+    <Keyed as KeyInit>::new_from_slice(signing_key).expect("HMAC accepts any key length")
+}
+
+fn sign_keyed(keyed: &Keyed, string_to_sign: &str) -> String {
+    let mut mac = keyed.clone();
+    mac.update(string_to_sign.as_bytes());
+    crate::ids::hex(&mac.finalize().into_bytes())
 }
 
 /// Constant-time comparison of two signatures (or any two strings).
@@ -1008,7 +1022,7 @@ pub fn verify(
     check_time(auth, now_unix, opts)?;
     let c = &auth.credential;
     let key = signing_key(secret_access_key, &c.date, &c.region, &c.service);
-    verify_signature(req, auth, &key, opts)
+    verify_signature(req, auth, &keyed(&key), opts)
 }
 
 /// As [`verify`], with a (cached) [`signing_key`] for the credential's date, region, service.
@@ -1019,19 +1033,30 @@ pub fn verify_with_key(
     now_unix: i64,
     opts: &VerifyOptions,
 ) -> Result<(), SigV4Error> {
+    verify_keyed(req, auth, &keyed(signing_key), now_unix, opts)
+}
+
+/// [`verify_with_key`] with the signing key already keyed into its HMAC (`keyed`).
+pub fn verify_keyed(
+    req: &RequestParts,
+    auth: &Auth,
+    keyed: &Keyed,
+    now_unix: i64,
+    opts: &VerifyOptions,
+) -> Result<(), SigV4Error> {
     check_time(auth, now_unix, opts)?;
-    verify_signature(req, auth, signing_key, opts)
+    verify_signature(req, auth, keyed, opts)
 }
 
 fn verify_signature(
     req: &RequestParts,
     auth: &Auth,
-    signing_key: &[u8; 32],
+    keyed: &Keyed,
     opts: &VerifyOptions,
 ) -> Result<(), SigV4Error> {
     let creq = canonical_request(req, auth, opts)?;
     let sts = string_to_sign(auth, &creq);
-    let expected = sign_string(signing_key, &sts);
+    let expected = sign_keyed(keyed, &sts);
     if signatures_equal(&expected, &auth.signature) {
         Ok(())
     } else {
