@@ -152,8 +152,11 @@ fn key_use(call: &Call<'_>, st: &State) -> Option<KeyUse> {
     }
     let id = &call.caller.access_key_id;
     // Minute granularity: a key in steady use is recorded once a minute, not per request.
-    let seen = KeyUse { date: call.now - call.now.rem_euclid(60), service: call.service.to_string(), region: call.region.clone() };
-    (st.keys.contains_key(id) && st.key_use.get(id) != Some(&seen)).then_some(seen)
+    let date = call.now - call.now.rem_euclid(60);
+    if !st.keys.contains_key(id) || st.key_use.get(id).is_some_and(|k| k.date == date && k.service == call.service && k.region == call.region) {
+        return None;
+    }
+    Some(KeyUse { date, service: call.service.to_string(), region: call.region.clone() })
 }
 
 /// Whether `note_key_use` would record anything for this call (then it needs the write path).
