@@ -495,7 +495,7 @@ fn query_params_message() -> String {
 }
 
 fn parse_header_auth(req: &RequestParts, value: &http::HeaderValue) -> Result<Auth, SigV4Error> {
-    let raw = String::from_utf8_lossy(value.as_bytes());
+    let raw = text(value.as_bytes());
     let text = raw.trim_matches(|c| c == ' ' || c == '\t');
     let (alg, rest) = match text.find([' ', '\t']) {
         Some(i) => (&text[..i], &text[i..]),
@@ -682,10 +682,19 @@ fn finish_auth(
     })
 }
 
+/// `bytes` as text, invalid UTF-8 replaced (as `String::from_utf8_lossy`); the common,
+/// valid case is checked by the standard library's fast validator and borrowed.
+fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+        .map(|v| text(v.as_bytes()).trim().to_string())
 }
 
 /// `application/x-www-form-urlencoded` decoding of a raw query (`+` is a space), keeping bytes.
@@ -718,7 +727,7 @@ fn query_param(query: &[(Vec<u8>, Vec<u8>)], name: &str) -> Result<Option<String
             format!("Query parameter '{name}' may only be specified once."),
         ));
     }
-    Ok(first.map(|(_, v)| String::from_utf8_lossy(v).into_owned()))
+    Ok(first.map(|(_, v)| text(v).into_owned()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -834,7 +843,7 @@ fn push_canonical_header_value(out: &mut String, headers: &HeaderMap, name: &str
         if i > 0 {
             out.push(',');
         }
-        push_trimmed(out, &String::from_utf8_lossy(v.as_bytes()));
+        push_trimmed(out, &text(v.as_bytes()));
     }
 }
 
