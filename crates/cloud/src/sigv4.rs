@@ -919,7 +919,8 @@ pub fn canonical_request(
     auth: &Auth,
     opts: &VerifyOptions,
 ) -> Result<String, SigV4Error> {
-    let mut out = String::with_capacity(256);
+    // Room for a typical signed request's headers without growing.
+    let mut out = String::with_capacity(640);
     out.push_str(req.method);
     out.push('\n');
     out.push_str(&canonical_path(req.raw_path, opts));
@@ -946,12 +947,14 @@ pub fn canonical_request(
 
 /// `AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex sha256(canonical request)>`.
 pub fn string_to_sign(auth: &Auth, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{}\n{}\n{}",
-        auth.amz_date,
-        auth.credential.scope(),
-        sha256_hex(canonical_request.as_bytes())
-    )
+    let c = &auth.credential;
+    // Sized once: `format!` would grow it several times over.
+    let mut out = String::with_capacity(ALGORITHM.len() + auth.amz_date.len() + c.date.len() + c.region.len() + c.service.len() + TERMINATOR.len() + 64 + 8);
+    for part in [ALGORITHM, "\n", &auth.amz_date, "\n", &c.date, "/", &c.region, "/", &c.service, "/", TERMINATOR, "\n"] {
+        out.push_str(part);
+    }
+    out.push_str(&sha256_hex(canonical_request.as_bytes()));
+    out
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -105,6 +105,15 @@ pub fn canonical_context(ctx: &BTreeMap<String, String>) -> Vec<u8> {
     serde_json::to_vec(ctx).expect("a string map serializes")
 }
 
+/// A blob's additional authenticated data: its header, then the canonical context, written
+/// into one buffer.
+fn aad(header: &[u8], ctx: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(header.len() + 160);
+    aad.extend_from_slice(header);
+    serde_json::to_writer(&mut aad, ctx).expect("a string map serializes");
+    aad
+}
+
 /// The version byte that starts every ciphertext blob.
 const BLOB_VERSION: u8 = 1;
 
@@ -127,8 +136,7 @@ pub fn encrypt_blob(key_arn: &str, material_id: &str, material: &[u8], ctx: &BTr
     out.push(key_arn.len() as u8);
     out.extend_from_slice(key_arn.as_bytes());
     out.extend_from_slice(&hex::decode(material_id).unwrap_or_else(|_| vec![0; 32]));
-    let mut aad = out.clone();
-    aad.extend_from_slice(&canonical_context(ctx));
+    let aad = aad(&out, ctx);
     let cipher = Aes256Gcm::new_from_slice(material).expect("symmetric material is 32 bytes");
     out.extend_from_slice(&seal(&cipher, &aad, plaintext));
     out
@@ -150,8 +158,7 @@ pub fn parse_blob(blob: &[u8]) -> Option<Blob<'_>> {
 
 /// Decrypts a parsed blob with its material; None when the context or the blob is wrong.
 pub fn decrypt_blob(blob: &Blob<'_>, material: &[u8], ctx: &BTreeMap<String, String>) -> Option<Vec<u8>> {
-    let mut aad = blob.header.to_vec();
-    aad.extend_from_slice(&canonical_context(ctx));
+    let aad = aad(blob.header, ctx);
     let cipher = Aes256Gcm::new_from_slice(material).ok()?;
     open(&cipher, &aad, blob.sealed)
 }

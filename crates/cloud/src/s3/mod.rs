@@ -183,7 +183,7 @@ async fn serve(
         service: "s3",
         operation: req.op.to_string(),
         region: signed.region,
-        source_ip: remote.ip().to_string(),
+        source_ip: crate::http::source_ip(remote),
         user_agent: req.header("user-agent").unwrap_or("").to_string(),
         now,
         caller: signed.caller,
