@@ -44,7 +44,10 @@ pub async fn serve(cloud: Arc<Cloud>, listener: TcpListener) -> std::io::Result<
     loop {
         let (stream, remote) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
-        servers.hand(next, stream.into_std()?, remote);
+        // Leaving this runtime's reactor fails only if the kernel refuses to unregister
+        // the socket: that connection is closed, the listener goes on.
+        let Ok(stream) = stream.into_std() else { continue };
+        servers.hand(next, stream, remote);
         next = (next + 1) % threads;
     }
 }
