@@ -100,7 +100,7 @@ fn events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, share
             .map(|(arn, ty)| Resource {
                 arn,
                 // S3 ARNs name no account: the resource owner's.
-                account_id: arn_account(arn).filter(|a| !a.is_empty()).or(call.trail.resource_account.as_deref()).unwrap_or(&c.account),
+                account_id: arn_account(arn).or(call.trail.resource_account.as_deref()).unwrap_or(&c.account),
                 kind: ty,
             })
             .collect(),
@@ -354,10 +354,9 @@ fn event_source(service: &str) -> std::borrow::Cow<'static, str> {
     }
 }
 
-/// The account field of an ARN (`arn:partition:service:region:account:…`), when not empty.
-/// A plain split: the trail's resource ARNs are the services' own, never parsed input.
+/// The account field of an ARN, when it has one (S3 ARNs name none).
 fn arn_account(arn: &str) -> Option<&str> {
-    arn.strip_prefix("arn:")?.split(':').nth(3).filter(|a| !a.is_empty())
+    edgeward_policy::Arn::parse(arn).map(|a| a.account).filter(|a| !a.is_empty())
 }
 
 #[cfg(test)]
@@ -365,6 +364,8 @@ mod tests {
     use serde_json::{json, Map, Value};
 
     use super::*;
+    use crate::call::TrailDraft;
+    use crate::identity::Caller;
 
     #[test]
     fn the_account_of_a_resource_arn() {
@@ -376,8 +377,6 @@ mod tests {
         assert_eq!(arn_account("not-an-arn"), None);
         assert_eq!(arn_account("arn:aws:sqs"), None);
     }
-    use crate::call::TrailDraft;
-    use crate::identity::Caller;
 
     /// The events as built before `events` wrote them directly: a `Value` tree.
     fn value_events(call: &Call<'_>, outcome: &Result<(), AwsError>, event_id: &str, shared: Option<(&str, &str, &str)>) -> Vec<(String, Value)> {

@@ -224,7 +224,7 @@ pub fn check_lifecycle_all(call: &mut Call<'_>, st: &State, account: &str, regio
 /// Names a key among the call's trail resources (and its owner, across accounts).
 pub fn touched(call: &mut Call<'_>, arn: &str) {
     call.trail.resources.push((arn.to_string(), "AWS::KMS::Key".into()));
-    let account = arn.split(':').nth(4).unwrap_or_default().to_string();
+    let account = edgeward_policy::Arn::parse(arn).map_or("", |a| a.account).to_string();
     if account != call.caller.account {
         call.trail.resource_account = Some(account);
     }

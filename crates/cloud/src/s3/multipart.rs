@@ -710,7 +710,7 @@ fn page_parts(parts: &BTreeMap<u32, Part>, marker: u32, max: usize) -> (Vec<&Par
 /// the owner does).
 fn initiator(x: &mut Xml, u: &Upload) {
     if u.initiator_arn.ends_with(":root") || u.initiator_arn.is_empty() {
-        let account = u.initiator_arn.split(':').nth(4).filter(|a| !a.is_empty()).unwrap_or(&u.owner);
+        let account = edgeward_policy::Arn::parse(&u.initiator_arn).map(|a| a.account).filter(|a| !a.is_empty()).unwrap_or(&u.owner);
         x.open("Initiator").elem("ID", &wire::canonical_user_id(account)).elem("DisplayName", account).close("Initiator");
     } else {
         let name = u.initiator_arn.rsplit('/').next().unwrap_or(&u.initiator_arn);
