@@ -159,10 +159,20 @@ impl Credential {
 
     /// `date/region/service/aws4_request`.
     pub fn scope(&self) -> String {
-        format!(
-            "{}/{}/{}/{TERMINATOR}",
-            self.date, self.region, self.service
-        )
+        let mut out = String::with_capacity(self.scope_len());
+        self.push_scope(&mut out);
+        out
+    }
+
+    fn scope_len(&self) -> usize {
+        self.date.len() + self.region.len() + self.service.len() + TERMINATOR.len() + 3
+    }
+
+    /// Appends [`Credential::scope`] to `out`.
+    fn push_scope(&self, out: &mut String) {
+        for part in [&self.date, "/", &self.region, "/", &self.service, "/", TERMINATOR] {
+            out.push_str(part);
+        }
     }
 
     /// The scope must name `expected` (the endpoint's signing name, e.g. `sts`, `s3`).
@@ -495,7 +505,7 @@ fn query_params_message() -> String {
 }
 
 fn parse_header_auth(req: &RequestParts, value: &http::HeaderValue) -> Result<Auth, SigV4Error> {
-    let raw = text(value.as_bytes());
+    let raw = utf8_text(value.as_bytes());
     let text = raw.trim_matches(|c| c == ' ' || c == '\t');
     let (alg, rest) = match text.find([' ', '\t']) {
         Some(i) => (&text[..i], &text[i..]),
@@ -684,7 +694,7 @@ fn finish_auth(
 
 /// `bytes` as text, invalid UTF-8 replaced (as `String::from_utf8_lossy`); the common,
 /// valid case is checked by the standard library's fast validator and borrowed.
-fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+fn utf8_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),
@@ -694,7 +704,7 @@ fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
-        .map(|v| text(v.as_bytes()).trim().to_string())
+        .map(|v| utf8_text(v.as_bytes()).trim().to_string())
 }
 
 /// `application/x-www-form-urlencoded` decoding of a raw query (`+` is a space), keeping bytes.
@@ -727,7 +737,7 @@ fn query_param(query: &[(Vec<u8>, Vec<u8>)], name: &str) -> Result<Option<String
             format!("Query parameter '{name}' may only be specified once."),
         ));
     }
-    Ok(first.map(|(_, v)| text(v).into_owned()))
+    Ok(first.map(|(_, v)| utf8_text(v).into_owned()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -843,7 +853,7 @@ fn push_canonical_header_value(out: &mut String, headers: &HeaderMap, name: &str
         if i > 0 {
             out.push(',');
         }
-        push_trimmed(out, &text(v.as_bytes()));
+        push_trimmed(out, &utf8_text(v.as_bytes()));
     }
 }
 
@@ -947,12 +957,13 @@ pub fn canonical_request(
 
 /// `AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex sha256(canonical request)>`.
 pub fn string_to_sign(auth: &Auth, canonical_request: &str) -> String {
-    let c = &auth.credential;
     // Sized once: `format!` would grow it several times over.
-    let mut out = String::with_capacity(ALGORITHM.len() + auth.amz_date.len() + c.date.len() + c.region.len() + c.service.len() + TERMINATOR.len() + 64 + 8);
-    for part in [ALGORITHM, "\n", &auth.amz_date, "\n", &c.date, "/", &c.region, "/", &c.service, "/", TERMINATOR, "\n"] {
+    let mut out = String::with_capacity(ALGORITHM.len() + auth.amz_date.len() + auth.credential.scope_len() + 64 + 3);
+    for part in [ALGORITHM, "\n", &auth.amz_date, "\n"] {
         out.push_str(part);
     }
+    auth.credential.push_scope(&mut out);
+    out.push('\n');
     out.push_str(&sha256_hex(canonical_request.as_bytes()));
     out
 }

@@ -100,13 +100,8 @@ fn open(cipher: &Aes256Gcm, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
     cipher.decrypt(&Nonce::from(nonce), Payload { msg: ct, aad }).ok()
 }
 
-/// The encryption context in canonical form (keys sorted, JSON), the AAD of every ciphertext.
-pub fn canonical_context(ctx: &BTreeMap<String, String>) -> Vec<u8> {
-    serde_json::to_vec(ctx).expect("a string map serializes")
-}
-
-/// A blob's additional authenticated data: its header, then the canonical context, written
-/// into one buffer.
+/// A blob's additional authenticated data: its header, then the encryption context in
+/// canonical form (keys sorted, JSON), written into one buffer.
 fn aad(header: &[u8], ctx: &BTreeMap<String, String>) -> Vec<u8> {
     let mut aad = Vec::with_capacity(header.len() + 160);
     aad.extend_from_slice(header);
