@@ -72,7 +72,7 @@ pub fn signing_key(auth: &Auth, secret_access_key: &str) -> [u8; 32] {
 pub fn verify(req: &RequestParts, auth: &Auth, secret_access_key: &str, now_unix: i64, opts: &VerifyOptions) -> Result<(), SigV4Error> {
     // The clock check comes first, as in `sigv4::verify`: a stale request derives nothing.
     sigv4::check_time(auth, now_unix, opts)?;
-    with_scope(auth, secret_access_key, |s| sigv4::verify_keyed(req, auth, &s.keyed, now_unix, opts))
+    with_scope(auth, secret_access_key, |s| sigv4::verify_signature(req, auth, &s.keyed, opts))
 }
 
 #[cfg(test)]

@@ -1056,22 +1056,13 @@ pub fn verify_with_key(
     now_unix: i64,
     opts: &VerifyOptions,
 ) -> Result<(), SigV4Error> {
-    verify_keyed(req, auth, &keyed(signing_key), now_unix, opts)
-}
-
-/// [`verify_with_key`] with the signing key already keyed into its HMAC (`keyed`).
-pub fn verify_keyed(
-    req: &RequestParts,
-    auth: &Auth,
-    keyed: &Keyed,
-    now_unix: i64,
-    opts: &VerifyOptions,
-) -> Result<(), SigV4Error> {
     check_time(auth, now_unix, opts)?;
-    verify_signature(req, auth, keyed, opts)
+    verify_signature(req, auth, &keyed(signing_key), opts)
 }
 
-fn verify_signature(
+/// The signature check alone, with the signing key already keyed into its HMAC (`keyed`);
+/// the caller has checked the clock (`check_time`).
+pub fn verify_signature(
     req: &RequestParts,
     auth: &Auth,
     keyed: &Keyed,
